@@ -1,0 +1,113 @@
+"""Application factory."""
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+from models.users import configure_password_hashing
+
+from .config import load_config
+from .errors import abort_json, register_error_handlers
+from .extensions import ApiWithOneErrorShape, db, limiter, write_intent
+from .security import init_jwt
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class IdConverter(IntegerConverter):
+    """Integer ids that fit the database; anything larger is simply not found (404, not 5xx)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002
+        super().__init__(map, *args, max=2**31 - 1, **kwargs)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(load_config(config))
+    app.json.sort_keys = False
+    app.url_map.converters["id"] = IdConverter
+    app.url_map.strict_slashes = False
+
+    if app.config["TRUSTED_PROXY_COUNT"] > 0:
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
+
+    configure_password_hashing(app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_COST"])
+    db.init_app(app)
+    init_jwt(app)
+    _init_limiter(app)
+    if app.config["CORS_ORIGINS"]:
+        CORS(app, origins=app.config["CORS_ORIGINS"], expose_headers=["Location", "Retry-After", "X-Request-ID", "ETag"])
+
+    from .request_log import init_request_log
+
+    init_request_log(app)
+    _init_request_conventions(app)
+
+    api = ApiWithOneErrorShape(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+            "security": [{"bearerAuth": []}],
+            "servers": [{"url": "/"}],
+        },
+    )
+    register_error_handlers(app)
+    _register_blueprints(app, api)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_limiter(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    # X-RateLimit-* and Retry-After on every answer would tell clients to wait when they
+    # need not; the 429 handler sets Retry-After itself.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # With Redis gone, limits keep working from memory instead of every limited route failing.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {}
+    limiter.init_app(app)
+
+
+def _init_request_conventions(app: Flask) -> None:
+    @app.before_request
+    def conventions():
+        g.lang = request.accept_languages.best_match(["de", "en"], default="de")
+        write_intent.set(request.method not in READ_METHODS)
+        if request.method in BODY_METHODS and _has_body():
+            view = app.view_functions.get(request.endpoint) if request.endpoint else None
+            accepted = getattr(view, "accepted_media_types", ("application/json",))
+            if request.mimetype not in accepted:
+                abort_json(415, "unsupported_media_type")
+
+    @app.after_request
+    def language_header(response):
+        response.headers.setdefault("Content-Language", g.get("lang", "de"))
+        response.vary.add("Accept-Language")
+        return response
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
+def _register_blueprints(app: Flask, api: ApiWithOneErrorShape) -> None:
+    from .auth.routes import blp as auth_blp
+    from .docs import docs_assets
+    from .health import health
+    from .reference.routes import blp as reference_blp
+
+    app.register_blueprint(health)
+    app.register_blueprint(docs_assets)
+    for blueprint in (auth_blp, reference_blp):
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

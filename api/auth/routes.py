@@ -1,0 +1,110 @@
+"""Accounts: register, login, refresh, logout, and the caller's own profile."""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
+from flask_smorest import Blueprint
+
+from api.errors import abort_json
+from api.extensions import client_address, db, limiter
+from api.security import login_required, public, refresh_token_required, require_user
+from api.transactions import writes
+from models import users
+
+from .schemas import AccessTokenSchema, LoginSchema, ProfileUpdateSchema, RegisterSchema, SessionSchema, UserSchema
+
+blp = Blueprint("auth", __name__, description="Accounts and login sessions")
+
+
+def _tokens_for(user: users.User) -> dict:
+    auth_session = users.open_session(db.session, user)
+    claims = {"sid": auth_session.id}
+    return {
+        "user": user,
+        "access_token": create_access_token(identity=str(user.id), additional_claims=claims),
+        "refresh_token": create_refresh_token(identity=str(user.id), additional_claims=claims),
+    }
+
+
+def _login_account_key() -> str:
+    payload = request.get_json(silent=True)
+    email = payload.get("email") if isinstance(payload, dict) else None
+    return "login-account:" + (users.normalize_email(email) if isinstance(email, str) else "-")
+
+
+def _login_address_key() -> str:
+    return "login-address:" + client_address()
+
+
+def _failed_login(response) -> bool:
+    return response.status_code == 401
+
+
+@blp.route("/auth/register", methods=["POST"])
+@public
+@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"], key_func=lambda: "register:" + client_address())
+@writes
+@blp.arguments(RegisterSchema)
+@blp.response(201, SessionSchema)
+def register(payload):
+    """Create an account and log in."""
+    user = users.register(db.session, payload["email"], payload["password"], payload["display_name"])
+    return _tokens_for(user), 201, {"Location": "/api/v1/me"}
+
+
+@blp.route("/auth/login", methods=["POST"])
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key, deduct_when=_failed_login)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=_login_address_key, deduct_when=_failed_login)
+@writes
+@blp.arguments(LoginSchema)
+@blp.response(200, SessionSchema)
+@blp.alt_response(401, description="Wrong e-mail address or password")
+@blp.alt_response(429, description="Too many failed attempts for this account or address")
+def login(payload):
+    """Log in with e-mail address and password; repeated failures are throttled."""
+    user = users.authenticate(db.session, payload["email"], payload["password"])
+    if user is None:
+        abort_json(401, "invalid_credentials")
+    return _tokens_for(user)
+
+
+@blp.route("/auth/refresh", methods=["POST"])
+@refresh_token_required
+@blp.response(200, AccessTokenSchema)
+def refresh():
+    """A new access token for the refresh token's login session."""
+    user = require_user()
+    return {"access_token": create_access_token(identity=str(user.id), additional_claims={"sid": get_jwt()["sid"]})}
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@login_required
+@writes
+@blp.response(204)
+def logout():
+    """End this login session: its access and refresh tokens stop working everywhere."""
+    from flask import g
+
+    users.revoke_session(g.auth_session)
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @login_required
+    @blp.response(200, UserSchema)
+    def get(self):
+        """The caller's own account."""
+        return require_user()
+
+    @login_required
+    @writes
+    @blp.arguments(ProfileUpdateSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, payload):
+        """Change the display name."""
+        user = require_user()
+        user.display_name = payload["display_name"]
+        db.session.flush()
+        return user

@@ -1,0 +1,73 @@
+"""Command line: `flask --app wsgi db|users|demo|budgets ...`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from models.errors import DomainError
+
+from .extensions import db
+from .i18n import translate
+
+db_cli = AppGroup("db", help="Database schema and reference data.")
+users_cli = AppGroup("users", help="Accounts.")
+demo_cli = AppGroup("demo", help="Demo data for local use.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade():
+    """Create or migrate the database named by DATABASE_URL, with its reference data."""
+    from models.reference import sync_reference_data
+
+    from .migrate import upgrade
+
+    url = current_app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(db.engine)
+    sync_reference_data(db.session)
+    click.echo("database is up to date")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(["resident", "moderator", "staff", "admin"]))
+def users_create(email: str, password: str, role: str):
+    """Create an account, or add the role to an existing one without touching its password."""
+    from models.users import create_or_promote
+
+    try:
+        user, _created = create_or_promote(db.session, email, password, role)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        click.echo(f"error: {translate(exc.message_key, lang='en', **exc.params)}", err=True)
+        sys.exit(2)
+    click.echo(f"user {user.id} {user.email} roles={','.join(user.roles)}")
+
+
+@demo_cli.command("seed")
+@click.option("--ideas", default=0, type=click.IntRange(min=0), help="Number of demo ideas.")
+@click.option("--reports", default=0, type=click.IntRange(min=0), help="Number of demo reports.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when accounts exist already.")
+def demo_seed(ideas: int, reports: int, if_empty: bool):
+    """Demo accounts for each role and some content for Dortmund (never in production)."""
+    from .demo import seed
+
+    if current_app.config["APP_ENV"] == "production":
+        click.echo("error: demo data is refused when APP_ENV=production", err=True)
+        sys.exit(2)
+    seed(db.session, ideas=ideas, reports=reports, if_empty=if_empty, echo=click.echo)
+
+
+def register_cli(app: Flask) -> None:
+    for group in (db_cli, users_cli, demo_cli):
+        app.cli.add_command(group)
+    from .budgets_cli import budgets_cli
+
+    app.cli.add_command(budgets_cli)

@@ -1,0 +1,79 @@
+"""Settings from environment variables, with safe embedded defaults for local use."""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_JWT_SECRET = "development-only-secret-not-for-production-use!"
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def _normalize_database_url(url: str) -> str:
+    # API.md names plain `postgresql://` URLs; psycopg 3 is the driver behind them.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    env = os.environ.get("APP_ENV", "development")
+    if overrides and "APP_ENV" in overrides:
+        env = overrides["APP_ENV"]
+    default_db = f"sqlite:///{PROJECT_ROOT / 'instance' / 'app.db'}"
+    config: dict = {
+        "APP_ENV": env,
+        "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or None,
+        "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
+        "CORS_ORIGINS": [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()],
+        "PUSH_BACKEND": os.environ.get("PUSH_BACKEND", "log"),
+        "PUSH_LOG_FILE": os.environ.get("PUSH_LOG_FILE") or None,
+        "GOOGLE_APPLICATION_CREDENTIALS": os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
+        "MEDIA_DIR": os.environ.get("MEDIA_DIR", str(PROJECT_ROOT / "instance" / "media")),
+        # Request bodies: JSON stays small; photo uploads raise it per endpoint.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=30),
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        "REGISTER_LIMIT_PER_ADDRESS": os.environ.get("REGISTER_LIMIT_PER_ADDRESS", "20 per hour"),
+        "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
+        "PASSWORD_HASH_MEMORY_COST": _int("PASSWORD_HASH_MEMORY_COST", 65536),
+        "REQUEST_LOG": os.environ.get("REQUEST_LOG", "1") != "0",
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Dortmund Beteiligung API",
+        "API_VERSION": "1.0.0",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        # Served by the app itself (api/docs.py): the page works offline, no CDN sees visitors.
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+        "JSON_SORT_KEYS": False,
+    }
+    if overrides:
+        config.update(overrides)
+    config["DATABASE_URL"] = _normalize_database_url(config["DATABASE_URL"])
+    _check_secrets(config)
+    return config
+
+
+def _check_secrets(config: dict) -> None:
+    secret = config.get("JWT_SECRET_KEY")
+    if config["APP_ENV"] == "production":
+        if not secret or len(secret.encode()) < 32:
+            raise ConfigError("APP_ENV=production needs JWT_SECRET_KEY of at least 32 bytes")
+    elif not secret:
+        config["JWT_SECRET_KEY"] = DEV_JWT_SECRET

@@ -1,0 +1,146 @@
+"""One error shape for every error: `{code, status, message, errors}`."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from models.errors import DomainError
+
+from .i18n import translate
+
+log = logging.getLogger("api.errors")
+
+DEFAULT_MESSAGE_KEYS = {
+    400: "invalid_json",
+    401: "token_missing",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
+    """webargs/marshmallow nest errors by location and field; clients get flat dotted names."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            key = str(key)
+            if key == "_schema":
+                name = prefix or "_schema"
+            else:
+                name = f"{prefix}.{key}" if prefix else key
+            for field, texts in flatten_errors(value, name).items():
+                flat.setdefault(field, []).extend(texts)
+    elif isinstance(messages, (list, tuple)):
+        texts = []
+        for item in messages:
+            if isinstance(item, (dict, list, tuple)):
+                for field, nested in flatten_errors(item, prefix).items():
+                    flat.setdefault(field, []).extend(nested)
+            else:
+                texts.append(translate(str(item)))
+        if texts:
+            flat.setdefault(prefix or "_schema", []).extend(texts)
+    else:
+        flat.setdefault(prefix or "_schema", []).append(translate(str(messages)))
+    return flat
+
+
+def _strip_locations(messages: dict) -> dict:
+    # webargs keys errors by where they came from (json, query, form ...); API.md wants field names.
+    if all(k in {"json", "query", "form", "files", "headers", "path", "view_args", "json_or_form"} for k in messages):
+        merged: dict = {}
+        for value in messages.values():
+            if isinstance(value, dict):
+                merged.update(value)
+            else:
+                merged.setdefault("_schema", []).extend(value if isinstance(value, list) else [value])
+        return merged
+    return messages
+
+
+def error_body(code: int, message: str, errors: dict | None = None) -> dict:
+    return {
+        "code": code,
+        "status": HTTP_STATUS_CODES.get(code, "Error"),
+        "message": message,
+        "errors": errors or {},
+    }
+
+
+def http_error_response(error: HTTPException):
+    code = error.code or 500
+    data = getattr(error, "data", None) or {}
+    message = data.get("message")
+    errors = data.get("errors")
+    if errors is None and "messages" in data:
+        errors = _strip_locations(data["messages"])
+    if errors:
+        errors = flatten_errors(errors)
+    if code == 400 and errors and not message:
+        message = translate("invalid_json")
+    if not message:
+        message = translate(DEFAULT_MESSAGE_KEYS.get(code, "internal_error"))
+    response = jsonify(error_body(code, message, errors))
+    response.status_code = code
+    # Keep what werkzeug knows about the error: `Allow` on 405, `Retry-After` on 429 ...
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    if code == 405 and "Allow" not in response.headers and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    if code == 429 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(_seconds_until_limit_resets())
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _seconds_until_limit_resets() -> int:
+    import time
+
+    from .extensions import limiter
+
+    try:
+        reset_at = limiter.current_limit.reset_at
+    except Exception:  # storage gone: a conservative guess beats no header
+        return 60
+    return max(1, int(reset_at - time.time()) + 1)
+
+
+def domain_error_response(error: DomainError):
+    message = translate(error.message_key, **error.params)
+    errors = None
+    if error.errors:
+        errors = {
+            field: [translate(text, **error.params) for text in texts] for field, texts in error.errors.items()
+        }
+    response = jsonify(error_body(error.http_status, message, errors))
+    response.status_code = error.http_status
+    return response
+
+
+def abort_json(code: int, message_key: str, errors: dict | None = None, **params):
+    """Raise an HTTP error whose body is in the API's shape, with a translated message."""
+    from flask_smorest import abort
+
+    abort(code, message=translate(message_key, **params), errors=errors)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, domain_error_response)
+
+    @app.errorhandler(Exception)
+    def unexpected(error):  # pragma: no cover - a bug, never client input
+        if isinstance(error, HTTPException):
+            return http_error_response(error)
+        log.exception("unhandled error")
+        return http_error_response(InternalServerError())

@@ -1,0 +1,102 @@
+"""Messages in German (default) and English, chosen by `Accept-Language`."""
+from __future__ import annotations
+
+from .extensions import current_lang
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "not_found": {"de": "Nicht gefunden.", "en": "Not found."},
+    "invalid_input": {"de": "Die Eingabe ist ungültig.", "en": "The input is invalid."},
+    "invalid_json": {"de": "Der Inhalt ist kein gültiges JSON.", "en": "The body is not valid JSON."},
+    "unsupported_media_type": {
+        "de": "Bitte als application/json senden.",
+        "en": "Please send application/json.",
+    },
+    "too_large": {"de": "Die Anfrage ist zu groß.", "en": "The request is too large."},
+    "method_not_allowed": {
+        "de": "Diese Methode ist hier nicht erlaubt.",
+        "en": "This method is not allowed here.",
+    },
+    "rate_limited": {
+        "de": "Zu viele Anfragen. Bitte später erneut versuchen.",
+        "en": "Too many requests. Please try again later.",
+    },
+    "internal_error": {
+        "de": "Ein interner Fehler ist aufgetreten.",
+        "en": "An internal error occurred.",
+    },
+    "token_missing": {"de": "Anmeldung erforderlich.", "en": "Authentication required."},
+    "token_invalid": {"de": "Das Token ist ungültig.", "en": "The token is invalid."},
+    "token_expired": {"de": "Das Token ist abgelaufen.", "en": "The token has expired."},
+    "token_revoked": {"de": "Das Token wurde widerrufen.", "en": "The token has been revoked."},
+    "token_wrong_type": {
+        "de": "Für diese Anfrage wird ein anderes Token benötigt.",
+        "en": "This request needs a different kind of token.",
+    },
+    "forbidden": {"de": "Dafür fehlt die Berechtigung.", "en": "You are not allowed to do this."},
+    "user_blocked": {
+        "de": "Dein Konto ist gesperrt: Du kannst lesen, aber nichts erstellen oder ändern.",
+        "en": "Your account is blocked: you can read, but not create or change anything.",
+    },
+    "email_taken": {
+        "de": "Diese E-Mail-Adresse ist bereits registriert.",
+        "en": "This e-mail address is already registered.",
+    },
+    "invalid_credentials": {
+        "de": "E-Mail-Adresse oder Passwort ist falsch.",
+        "en": "Wrong e-mail address or password.",
+    },
+    "invalid_email": {"de": "Keine gültige E-Mail-Adresse.", "en": "Not a valid e-mail address."},
+    "password_length": {
+        "de": "Das Passwort muss {min} bis {max} Zeichen lang sein.",
+        "en": "The password must be {min} to {max} characters long.",
+    },
+    "unknown_role": {"de": "Unbekannte Rolle: {role}.", "en": "Unknown role: {role}."},
+    "idempotency_key_reused": {
+        "de": "Dieser Idempotency-Key wurde schon für eine andere Anfrage verwendet.",
+        "en": "This Idempotency-Key was already used for a different request.",
+    },
+    "idempotency_in_flight": {
+        "de": "Eine Anfrage mit diesem Idempotency-Key wird noch bearbeitet.",
+        "en": "A request with this Idempotency-Key is still being processed.",
+    },
+    "idempotency_key_invalid": {
+        "de": "Der Idempotency-Key muss 1 bis 255 sichtbare Zeichen haben.",
+        "en": "The Idempotency-Key must have 1 to 255 visible characters.",
+    },
+    "bad_cursor": {"de": "Ungültiger Cursor.", "en": "Invalid cursor."},
+    "unknown_district": {"de": "Unbekannter Stadtbezirk.", "en": "Unknown district."},
+    "unknown_category": {"de": "Unbekannte Kategorie.", "en": "Unknown category."},
+}
+
+# marshmallow's own validation messages, so that German clients get German field errors.
+FIELD_MESSAGES_DE: dict[str, str] = {
+    "Missing data for required field.": "Pflichtfeld fehlt.",
+    "Field may not be null.": "Darf nicht leer (null) sein.",
+    "Not a valid string.": "Keine gültige Zeichenkette.",
+    "Not a valid integer.": "Keine gültige ganze Zahl.",
+    "Not a valid number.": "Keine gültige Zahl.",
+    "Not a valid boolean.": "Kein gültiger Wahrheitswert.",
+    "Not a valid email address.": "Keine gültige E-Mail-Adresse.",
+    "Not a valid list.": "Keine gültige Liste.",
+    "Not a valid mapping type.": "Kein gültiges Objekt.",
+    "Not a valid date.": "Kein gültiges Datum.",
+    "Not a valid datetime.": "Kein gültiger Zeitpunkt.",
+    "Unknown field.": "Unbekanntes Feld.",
+    "Invalid input type.": "Ungültiger Eingabetyp.",
+    "Invalid value.": "Ungültiger Wert.",
+}
+
+
+def translate(key: str, lang: str | None = None, **params) -> str:
+    lang = lang or current_lang()
+    entry = MESSAGES.get(key)
+    if entry is None:
+        text = FIELD_MESSAGES_DE.get(key, key) if lang == "de" else key
+    else:
+        text = entry.get(lang) or entry["de"]
+    if params:
+        try:
+            text = text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            pass
+    return text

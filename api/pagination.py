@@ -1,0 +1,114 @@
+"""Cursor pagination: `{items, next_cursor}`, keyset-based so it stays stable under inserts."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import Session
+
+from .fields import Text
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class PageArgs(ma.Schema):
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
+    cursor = Text(load_default=None, validate=validate.Length(max=500))
+
+
+def page_schema(item_schema: type[ma.Schema] | ma.Schema, name: str) -> type[ma.Schema]:
+    """The list answer for `item_schema`, named for the OpenAPI spec."""
+    return type(
+        name,
+        (ma.Schema,),
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "next_cursor": fields.String(allow_none=True),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of a keyset ordering; the last key must be unique (the id)."""
+
+    column: Any
+    descending: bool = True
+
+    def order_by(self):
+        return self.column.desc() if self.descending else self.column.asc()
+
+
+class BadCursor(ma.ValidationError):
+    def __init__(self):
+        super().__init__({"cursor": ["Invalid cursor."]})
+
+
+def encode_cursor(kind: str, values: Sequence[Any]) -> str:
+    raw = json.dumps([kind, list(values)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        cursor_kind, values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor() from None
+    # A cursor only fits the listing (and sort order) that made it.
+    if cursor_kind != kind or not isinstance(values, list) or len(values) != arity:
+        raise BadCursor()
+    if not all(isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**62 for v in values):
+        raise BadCursor()
+    return values
+
+
+def _after(keys: Sequence[SortKey], values: Sequence[Any]):
+    """Rows strictly after `values` in the ordering, as (a < x) OR (a = x AND b < y) ..."""
+    clauses = []
+    for i, key in enumerate(keys):
+        equal_prefix = [keys[j].column == values[j] for j in range(i)]
+        beyond = key.column < values[i] if key.descending else key.column > values[i]
+        clauses.append(and_(*equal_prefix, beyond))
+    return or_(*clauses)
+
+
+def keyset_page(
+    session: Session,
+    stmt: Select,
+    keys: Sequence[SortKey],
+    kind: str,
+    limit: int,
+    cursor: str | None,
+    key_values=None,
+):
+    """Run `stmt` for one page. Returns (rows, next_cursor).
+
+    `key_values(row)` gives the integer sort values of a row (default: the key columns'
+    attribute names read off the row).
+    """
+    if cursor:
+        stmt = stmt.where(_after(keys, decode_cursor(kind, cursor, len(keys))))
+    stmt = stmt.order_by(*(k.order_by() for k in keys)).limit(limit + 1)
+    rows = list(session.execute(stmt).all() if _is_multi(stmt) else session.scalars(stmt).all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        if key_values is None:
+            values = [getattr(last, k.column.key) for k in keys]
+        else:
+            values = key_values(last)
+        next_cursor = encode_cursor(kind, values)
+    return rows, next_cursor
+
+
+def _is_multi(stmt: Select) -> bool:
+    return len(stmt.selected_columns) > 1

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from models.reference import CATEGORY_KINDS
+
+
+class DistrictSchema(ma.Schema):
+    id = fields.String(attribute="slug")
+    name = fields.String()
+
+
+class CategorySchema(ma.Schema):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+
+
+class CategoryQuerySchema(ma.Schema):
+    kind = fields.String(validate=validate.OneOf(CATEGORY_KINDS))
+
+
+class BodySchema(ma.Schema):
+    slug = fields.String()
+    name = fields.String()

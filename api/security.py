@@ -1,0 +1,123 @@
+"""Who is calling: JWT handling, the current user, and access decorators for views.
+
+Access decorators sit above `@blp.arguments` so that 401/403 are decided before the body
+is validated, and they write the view's security requirement into the OpenAPI spec.
+"""
+from __future__ import annotations
+
+from copy import deepcopy
+from functools import wraps
+
+from flask import Flask, g, jsonify
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
+
+from models.users import User, active_session
+
+from .errors import abort_json, error_body
+from .extensions import db, jwt
+from .i18n import translate
+
+BEARER = [{"bearerAuth": []}]
+PUBLIC_WITH_OPTIONAL_LOGIN = [{}, {"bearerAuth": []}]
+
+
+def _document(func, **doc):
+    apidoc = deepcopy(getattr(func, "_apidoc", {}))
+    manual = apidoc.setdefault("manual_doc", {})
+    manual.update(doc)
+    func._apidoc = apidoc
+    return func
+
+
+def _verify(optional: bool = False, refresh: bool = False) -> None:
+    # Token problems raise here and are answered by the loaders in `init_jwt` (always 401).
+    verify_jwt_in_request(optional=optional, refresh=refresh)
+
+
+def current_user() -> User | None:
+    return getattr(g, "current_user", None)
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:
+        abort_json(401, "token_missing")
+    return user
+
+
+def public(func):
+    """Anyone may call; a valid token makes the caller known, an invalid one is still 401."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        _verify(optional=True)
+        return func(*args, **kwargs)
+
+    return _document(wrapper, security=PUBLIC_WITH_OPTIONAL_LOGIN)
+
+
+def login_required(func=None, *, role: str | None = None, contributes: bool = False):
+    """A logged-in user, optionally with a role (admin passes every role check).
+
+    `contributes` marks routes that create or change content, which blocked users may not do.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            _verify()
+            user = require_user()
+            if role is not None and not user.has_role(role):
+                abort_json(403, "forbidden")
+            if contributes and user.is_blocked():
+                abort_json(403, "user_blocked")
+            return view(*args, **kwargs)
+
+        return _document(wrapper, security=BEARER)
+
+    return decorate(func) if func is not None else decorate
+
+
+def refresh_token_required(func):
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        _verify(refresh=True)
+        return func(*args, **kwargs)
+
+    return _document(wrapper, security=BEARER)
+
+
+def current_session_id() -> str | None:
+    return get_jwt().get("sid")
+
+
+def init_jwt(app: Flask) -> None:
+    jwt.init_app(app)
+
+    @jwt.token_in_blocklist_loader
+    def session_revoked(jwt_header, jwt_payload) -> bool:  # noqa: ARG001
+        session_id = jwt_payload.get("sid")
+        auth_session = active_session(db.session, session_id) if isinstance(session_id, str) else None
+        if auth_session is None or str(auth_session.user_id) != jwt_payload.get("sub"):
+            return True
+        g.current_user = auth_session.user
+        g.auth_session = auth_session
+        return False
+
+    @jwt.user_lookup_loader
+    def load_user(jwt_header, jwt_payload):  # noqa: ARG001
+        return getattr(g, "current_user", None)
+
+    def unauthorized(key: str):
+        response = jsonify(error_body(401, translate(key)))
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    jwt.unauthorized_loader(lambda reason: unauthorized("token_missing"))
+    jwt.invalid_token_loader(lambda reason: unauthorized("token_invalid"))
+    jwt.expired_token_loader(lambda header, payload: unauthorized("token_expired"))
+    jwt.revoked_token_loader(lambda header, payload: unauthorized("token_revoked"))
+    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("token_invalid"))
+    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("token_revoked"))
+    jwt.token_verification_failed_loader(lambda header, payload: unauthorized("token_invalid"))

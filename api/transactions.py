@@ -1,0 +1,153 @@
+"""One transaction per changing request, and `Idempotency-Key` for creating POSTs.
+
+`@writes` sits between the access decorator and `@blp.arguments`: the view flushes its
+changes, the answer is serialized, and only then is everything committed at once. For an
+idempotent creation the stored answer is part of that same commit, so a retry can never
+find the object created but the answer missing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import wraps
+
+from flask import Response, request
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from models.base import utcnow
+from models.idempotency import IdempotencyRecord
+
+from .errors import abort_json
+from .extensions import db
+from .security import require_user
+
+REPLAYED_HEADERS = ("Location", "Content-Type", "ETag")
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(request.path.encode())
+    digest.update(b"\0")
+    digest.update(request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+def _claim_key(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """Reserve the key in its own short transaction; return a finished record to replay.
+
+    Raises 409 while another request holds the key and 422 when it was used for another body.
+    """
+    session = db.session
+    for _ in range(3):
+        record = session.get(IdempotencyRecord, (user_id, key))
+        now = utcnow()
+        if record is not None and (record.is_expired(now) or record.is_abandoned(now)):
+            session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+                )
+            )
+            session.commit()
+            record = None
+        if record is not None:
+            session.rollback()
+            if record.request_fingerprint != fingerprint:
+                abort_json(422, "idempotency_key_reused", errors={"Idempotency-Key": ["idempotency_key_reused"]})
+            if record.completed_at is None:
+                abort_json(409, "idempotency_in_flight")
+            return record
+        session.add(IdempotencyRecord(user_id=user_id, key=key, request_fingerprint=fingerprint))
+        try:
+            session.commit()
+            return None
+        except IntegrityError:
+            # Someone else claimed it between our read and our insert: look again.
+            session.rollback()
+    abort_json(409, "idempotency_in_flight")
+
+
+def _release_key(user_id: int, key: str) -> None:
+    db.session.rollback()
+    db.session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+    )
+    db.session.commit()
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    response = Response(record.response_body, status=record.response_status)
+    for name, value in (record.response_headers or {}).items():
+        response.headers[name] = value
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _run(view, args, kwargs) -> Response:
+    from flask import current_app
+
+    return current_app.make_response(view(*args, **kwargs))
+
+
+def writes(func=None, *, idempotent: bool = False):
+    """Commit the view's changes after a successful answer; roll back on any error."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            key = request.headers.get("Idempotency-Key") if idempotent else None
+            if key is None:
+                try:
+                    response = _run(view, args, kwargs)
+                except BaseException:
+                    db.session.rollback()
+                    raise
+                if response.status_code < 400:
+                    db.session.commit()
+                else:
+                    db.session.rollback()
+                return response
+
+            if not (0 < len(key) <= 255 and key.isprintable() and key.isascii()):
+                abort_json(422, "idempotency_key_invalid", errors={"Idempotency-Key": ["idempotency_key_invalid"]})
+            user = require_user()
+            user_id = user.id
+            finished = _claim_key(user_id, key, _fingerprint())
+            if finished is not None:
+                return _replay(finished)
+            try:
+                response = _run(view, args, kwargs)
+            except BaseException:
+                _release_key(user_id, key)
+                raise
+            if response.status_code >= 400:
+                _release_key(user_id, key)
+                return response
+            record = db.session.get(IdempotencyRecord, (user_id, key))
+            record.completed_at = utcnow()
+            record.response_status = response.status_code
+            record.response_body = response.get_data(as_text=True)
+            record.response_headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
+            db.session.commit()
+            return response
+
+        if idempotent:
+            apidoc = dict(getattr(wrapper, "_apidoc", {}))
+            manual = dict(apidoc.get("manual_doc", {}))
+            manual["parameters"] = list(manual.get("parameters", [])) + [
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "description": "Repeat a creating request safely: the same key and body return the first answer (kept 24 hours, per user).",
+                    "schema": {"type": "string", "maxLength": 255},
+                }
+            ]
+            apidoc["manual_doc"] = manual
+            wrapper._apidoc = apidoc
+        return wrapper
+
+    return decorate(func) if func is not None else decorate
+
+

@@ -1,0 +1,225 @@
+"""Accounts, roles, login sessions and memberships of bodies."""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from .base import Base, utcnow
+from .errors import Conflict, Forbidden, Invalid
+from .reference import Body
+
+ROLES = ("resident", "moderator", "staff", "admin")
+EXTRA_ROLES = ("moderator", "staff", "admin")
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 256
+
+_hasher = PasswordHasher()
+# Verifying against a throwaway hash keeps "unknown e-mail" as slow as "wrong password".
+_dummy_hash: str | None = None
+
+
+def configure_password_hashing(time_cost: int = 3, memory_cost: int = 65536) -> None:
+    """Tests lower the Argon2 cost; production keeps the library's defaults."""
+    global _hasher, _dummy_hash
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=1)
+    _dummy_hash = None
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def email_is_valid(email: str) -> bool:
+    return len(email) <= 254 and EMAIL_PATTERN.match(email) is not None
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Lower-cased copy: e-mail addresses compare case-insensitively on every database.
+    email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    blocked_until: Mapped[datetime | None]
+    block_reason: Mapped[str | None] = mapped_column(String(500))
+    deleted_at: Mapped[datetime | None]
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    memberships: Mapped[list[BodyMembership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> list[str]:
+        extra = {r.role for r in self.role_rows}
+        return ["resident"] + [r for r in EXTRA_ROLES if r in extra]
+
+    def has_role(self, role: str) -> bool:
+        """Roles are additive and `admin` passes every check."""
+        roles = self.roles
+        return role in roles or "admin" in roles
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.has_role("moderator")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.has_role("staff")
+
+    def is_blocked(self, now: datetime | None = None) -> bool:
+        if self.blocked_until is None:
+            return False
+        return self.blocked_until > (now or utcnow())
+
+    def ensure_may_contribute(self) -> None:
+        """A blocked user may read but not create or change anything."""
+        if self.is_blocked():
+            raise Forbidden("user_blocked", until=self.blocked_until)
+
+    def current_memberships(self, today: date) -> list[BodyMembership]:
+        return [m for m in self.memberships if m.term_start <= today <= m.term_end]
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class AuthSession(Base):
+    """One login. Access and refresh tokens name it (`sid`); revoking it ends both, on every worker."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class BodyMembership(Base):
+    """Membership of a body for an inclusive term of dates (Europe/Berlin calendar days)."""
+
+    __tablename__ = "body_memberships"
+    __table_args__ = (UniqueConstraint("body_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    term_start: Mapped[date] = mapped_column(Date)
+    term_end: Mapped[date] = mapped_column(Date)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    body: Mapped[Body] = relationship(lazy="joined")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email_key == normalize_email(email)))
+
+
+def register(session: Session, email: str, password: str, display_name: str) -> User:
+    if find_by_email(session, email) is not None:
+        raise Conflict("email_taken")
+    user = User(
+        email=email.strip(),
+        email_key=normalize_email(email),
+        password_hash=hash_password(password),
+        display_name=display_name.strip(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    global _dummy_hash
+    user = find_by_email(session, email)
+    if user is None or user.password_hash is None or user.deleted_at is not None:
+        if _dummy_hash is None:
+            _dummy_hash = _hasher.hash(secrets.token_hex(8))
+        _verify(_dummy_hash, password)
+        return None
+    if not _verify(user.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def open_session(session: Session, user: User) -> AuthSession:
+    auth_session = AuthSession(id=secrets.token_hex(16), user=user, user_id=user.id)
+    session.add(auth_session)
+    session.flush()
+    return auth_session
+
+
+def revoke_session(auth_session: AuthSession) -> None:
+    if auth_session.revoked_at is None:
+        auth_session.revoked_at = utcnow()
+
+
+def active_session(session: Session, session_id: str) -> AuthSession | None:
+    auth_session = session.get(AuthSession, session_id)
+    if auth_session is None or auth_session.revoked_at is not None:
+        return None
+    if auth_session.user.deleted_at is not None:
+        return None
+    return auth_session
+
+
+def grant_role(session: Session, user: User, role: str) -> None:
+    if role not in ROLES:
+        raise Invalid("role", "unknown_role", role=role)
+    if role != "resident" and role not in {r.role for r in user.role_rows}:
+        user.role_rows.append(UserRole(role=role))
+
+
+def create_or_promote(session: Session, email: str, password: str, role: str) -> tuple[User, bool]:
+    """The `users create` command: a new account, or one more role for an existing one.
+
+    An existing account keeps its password: granting a role must not reset credentials.
+    """
+    if role not in ROLES:
+        raise Invalid("role", "unknown_role", role=role)
+    if not email_is_valid(email.strip()):
+        raise Invalid("email", "invalid_email")
+    user = find_by_email(session, email)
+    created = user is None
+    if created:
+        if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+            raise Invalid("password", "password_length", min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH)
+        user = register(session, email, password, display_name=email.split("@")[0][:50])
+    grant_role(session, user, role)
+    session.flush()
+    return user, created

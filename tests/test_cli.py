@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import re
+
+
+def test_users_create_and_promote(app, clean_app):
+    runner = clean_app.test_cli_runner()
+    r = runner.invoke(args=["users", "create", "--email", "Zoe@Example.org", "--password", "zoe's password", "--role", "staff"])
+    assert r.exit_code == 0, r.output
+    assert re.fullmatch(r"user \d+ Zoe@Example.org roles=resident,staff\n", r.output)
+    r = runner.invoke(args=["users", "create", "--email", "zoe@example.org", "--password", "other", "--role", "moderator"])
+    assert r.exit_code == 0
+    assert r.output.strip().endswith("roles=resident,moderator,staff")
+    client = clean_app.test_client()
+    # The password was not touched by adding a role.
+    assert client.post("/api/v1/auth/login", json={"email": "zoe@example.org", "password": "zoe's password"}).status_code == 200
+
+
+def test_users_create_bad_input_exits_2(clean_app):
+    runner = clean_app.test_cli_runner()
+    assert runner.invoke(args=["users", "create", "--email", "nope", "--password", "long enough pw", "--role", "staff"]).exit_code == 2
+    assert runner.invoke(args=["users", "create", "--email", "a@example.org", "--password", "short", "--role", "staff"]).exit_code == 2
+    assert runner.invoke(args=["users", "create", "--email", "a@example.org", "--password", "long enough pw", "--role", "king"]).exit_code == 2
+
+
+def test_demo_seed_refused_in_production(clean_app, monkeypatch):
+    runner = clean_app.test_cli_runner()
+    monkeypatch.setitem(clean_app.config, "APP_ENV", "production")
+    r = runner.invoke(args=["demo", "seed"])
+    assert r.exit_code == 2
+
+
+def test_demo_seed_creates_accounts_for_each_role(clean_app):
+    runner = clean_app.test_cli_runner()
+    r = runner.invoke(args=["demo", "seed"])
+    assert r.exit_code == 0, r.output
+    for role in ("resident", "moderator", "staff", "admin"):
+        assert role in r.output
+    again = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert "nothing to do" in again.output
