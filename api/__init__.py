@@ -103,11 +103,12 @@ def _has_body() -> bool:
 
 def _register_blueprints(app: Flask, api: ApiWithOneErrorShape) -> None:
     from .auth.routes import blp as auth_blp
+    from .budgets.routes import blp as budgets_blp
     from .docs import docs_assets
     from .health import health
     from .reference.routes import blp as reference_blp
 
     app.register_blueprint(health)
     app.register_blueprint(docs_assets)
-    for blueprint in (auth_blp, reference_blp):
+    for blueprint in (auth_blp, reference_blp, budgets_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

@@ -14,7 +14,7 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(engine, revision: str = "head") -> None:
+def upgrade(engine, revision: str = "heads") -> None:
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -1,0 +1,1 @@
+"""Budget rounds of bodies (Jugendparlament, Seniorenbeirat ...): items, ballots, results."""
