@@ -100,3 +100,11 @@ def translate(key: str, lang: str | None = None, **params) -> str:
         except (KeyError, IndexError, ValueError):
             pass
     return text
+
+
+def register_messages(catalogue: dict[str, dict[str, str]]) -> None:
+    """Feature packages bring their own messages (`{key: {"de": ..., "en": ...}}`)."""
+    for key, texts in catalogue.items():
+        if key in MESSAGES and MESSAGES[key] != texts:
+            raise ValueError(f"message key {key!r} defined twice with different texts")
+        MESSAGES[key] = texts
