@@ -82,6 +82,9 @@ def _init_limiter(app: Flask) -> None:
 def _init_request_conventions(app: Flask) -> None:
     @app.before_request
     def conventions():
+        # An outer app context (CLI, tests) may outlive one request: never inherit its caller.
+        g.current_user = None
+        g.auth_session = None
         g.lang = request.accept_languages.best_match(["de", "en"], default="de")
         write_intent.set(request.method not in READ_METHODS)
         if request.method in BODY_METHODS and _has_body():
@@ -104,11 +107,13 @@ def _has_body() -> bool:
 def _register_blueprints(app: Flask, api: ApiWithOneErrorShape) -> None:
     from .auth.routes import blp as auth_blp
     from .budgets.routes import blp as budgets_blp
+    from .ideas.routes import blp as ideas_blp
+    from .moderation.routes import blp as moderation_blp
     from .docs import docs_assets
     from .health import health
     from .reference.routes import blp as reference_blp
 
     app.register_blueprint(health)
     app.register_blueprint(docs_assets)
-    for blueprint in (auth_blp, reference_blp, budgets_blp):
+    for blueprint in (auth_blp, reference_blp, ideas_blp, moderation_blp, budgets_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

@@ -51,6 +51,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "REGISTER_LIMIT_PER_ADDRESS": os.environ.get("REGISTER_LIMIT_PER_ADDRESS", "20 per hour"),
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_COST": _int("PASSWORD_HASH_MEMORY_COST", 65536),
+        # Ideas and moderation
+        "IDEA_SUPPORT_THRESHOLD": _int("IDEA_SUPPORT_THRESHOLD", 50),
+        "PREMODERATE_IDEAS": os.environ.get("PREMODERATE_IDEAS", "1") != "0",
+        "PREMODERATE_COMMENTS": os.environ.get("PREMODERATE_COMMENTS", "1") != "0",
+        "FLAG_HIDE_THRESHOLD": _int("FLAG_HIDE_THRESHOLD", 3),
         "REQUEST_LOG": os.environ.get("REQUEST_LOG", "1") != "0",
         # flask-smorest / OpenAPI
         "API_TITLE": "Dortmund Beteiligung API",

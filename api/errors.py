@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
+from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -135,8 +136,17 @@ def abort_json(code: int, message_key: str, errors: dict | None = None, **params
     abort(code, message=translate(message_key, **params), errors=errors)
 
 
+def validation_error_response(error: ValidationError):
+    """Validation raised inside a view (a bad cursor, say): 422 like any other bad input."""
+    messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    response = jsonify(error_body(422, translate("invalid_input"), flatten_errors(messages)))
+    response.status_code = 422
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, domain_error_response)
+    app.register_error_handler(ValidationError, validation_error_response)
 
     @app.errorhandler(Exception)
     def unexpected(error):  # pragma: no cover - a bug, never client input

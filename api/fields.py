@@ -44,4 +44,4 @@ class UTCDateTime(fields.DateTime):
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class
     """An integer id the database can hold (bigger values would be a 5xx on PostgreSQL)."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_DB_INT), **kwargs)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_DB_INT), **kwargs)

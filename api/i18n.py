@@ -66,6 +66,45 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bad_cursor": {"de": "Ungültiger Cursor.", "en": "Invalid cursor."},
     "unknown_district": {"de": "Unbekannter Stadtbezirk.", "en": "Unknown district."},
     "unknown_category": {"de": "Unbekannte Kategorie.", "en": "Unknown category."},
+    # Ideas
+    "idea_removed": {"de": "Diese Idee wurde von der Moderation entfernt.", "en": "This idea was removed by moderation."},
+    "idea_has_supporters": {
+        "de": "Die Idee hat schon Unterstützer*innen und kann nicht mehr geändert oder gelöscht werden.",
+        "en": "The idea already has supporters and can no longer be changed or deleted.",
+    },
+    "illegal_transition": {
+        "de": "Vom Status „{current}“ geht es nicht zu „{target}“.",
+        "en": "Status '{current}' cannot change to '{target}'.",
+    },
+    "unknown_parent_comment": {"de": "Diesen Kommentar gibt es hier nicht.", "en": "There is no such comment here."},
+    "reply_to_reply": {
+        "de": "Auf Antworten kann nicht geantwortet werden (nur eine Ebene).",
+        "en": "Replies cannot be replied to (one level only).",
+    },
+    # Moderation
+    "unknown_target_type": {"de": "Diese Art von Inhalt gibt es noch nicht.", "en": "This kind of content does not exist yet."},
+    "already_flagged": {"de": "Du hast diesen Inhalt bereits gemeldet.", "en": "You have already flagged this content."},
+    "reason_must_be_ok": {
+        "de": "Freigeben und Wiederherstellen brauchen den Grund „ok“.",
+        "en": "Approve and restore take the reason code 'ok'.",
+    },
+    "reason_needed": {
+        "de": "Ablehnen und Ausblenden brauchen einen Grund außer „ok“.",
+        "en": "Reject and hide need a reason code other than 'ok'.",
+    },
+    "illegal_moderation": {
+        "de": "„{action}“ passt nicht zum jetzigen Zustand des Inhalts.",
+        "en": "'{action}' does not fit the content's current state.",
+    },
+    "nothing_to_appeal": {
+        "de": "Es gibt keine Entscheidung, gegen die du Einspruch erheben kannst.",
+        "en": "There is no decision to appeal.",
+    },
+    "already_appealed": {
+        "de": "Gegen diese Entscheidung hast du bereits Einspruch erhoben.",
+        "en": "You have already appealed this decision.",
+    },
+    "block_end_in_past": {"de": "Das Ende der Sperre muss in der Zukunft liegen.", "en": "The block must end in the future."},
 }
 
 # marshmallow's own validation messages, so that German clients get German field errors.

@@ -111,4 +111,4 @@ def keyset_page(
 
 
 def _is_multi(stmt: Select) -> bool:
-    return len(stmt.selected_columns) > 1
+    return len(stmt.column_descriptions) > 1

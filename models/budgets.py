@@ -1,1 +1,664 @@
-"""Budget rounds of bodies (Jugendparlament, Seniorenbeirat ...): items, ballots, results."""
+"""Budget rounds of bodies (Jugendparlament, Seniorenbeirat ...): items, ballots, results.
+
+Every operation takes the session and the acting user (None for the scheduler) and only
+flushes; the caller commits. Who may do what and which phase allows it live here, the
+counting itself in the `voting` package.
+
+Phases: draft -> proposals | voting; proposals -> voting; voting -> closed; closed -> published.
+Ballots are secret: only the voter reads their own ballot; results show counts, and after
+publication the list of receipts (hashes) so that every voter can check theirs was counted.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from . import audit, outbox
+from .base import Base, utcnow
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .reference import Body
+from .users import BodyMembership, User
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+STATUSES = ("draft", "proposals", "voting", "closed", "published")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "draft": ("proposals", "voting"),
+    "proposals": ("voting",),
+    "voting": ("closed",),
+    "closed": ("published",),
+    "published": (),
+}
+BALLOT_TYPES = ("approval", "cumulative")
+RULES = ("greedy", "greedy_no_skip", "mes")
+BEFORE_VOTING = ("draft", "proposals")
+REMIND_BEFORE = timedelta(days=1)
+
+# Outbox texts: no names, no user-written text beyond the round's title (the message title).
+EVENT_TEXTS = {
+    "budget_voting_opened": "Die Abstimmung hat begonnen. Stimm jetzt ab!",
+    "budget_voting_closes_soon": "Die Abstimmung endet in weniger als einem Tag.",
+    "budget_results_published": "Die Ergebnisse der Abstimmung sind da.",
+}
+
+
+def berlin_today(now: datetime | None = None) -> date:
+    """The calendar day in Dortmund: membership terms are reckoned in Europe/Berlin."""
+    return (now or utcnow()).astimezone(BERLIN).date()
+
+
+class BudgetRound(Base):
+    __tablename__ = "budget_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    budget: Mapped[int] = mapped_column(Integer)
+    ballot_type: Mapped[str] = mapped_column(String(20))
+    min_items: Mapped[int] = mapped_column(Integer, default=1)
+    max_items: Mapped[int | None] = mapped_column(Integer)
+    max_cost: Mapped[int | None] = mapped_column(Integer)
+    points: Mapped[int | None] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(20))
+    proposals_end_at: Mapped[datetime | None]
+    voting_end_at: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    body: Mapped[Body] = relationship(lazy="joined")
+    items: Mapped[list[BudgetItem]] = relationship(
+        back_populates="round", order_by="BudgetItem.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    @property
+    def ballot(self) -> dict:
+        return {
+            "type": self.ballot_type,
+            "min_items": self.min_items,
+            "max_items": self.max_items,
+            "max_cost": self.max_cost,
+            "points": self.points,
+        }
+
+
+class BudgetItem(Base):
+    __tablename__ = "budget_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("budget_rounds.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    cost: Mapped[int] = mapped_column(Integer)
+    # None: proposed by a member and not yet reviewed by staff.
+    feasible: Mapped[bool | None] = mapped_column(Boolean)
+    feasibility_reason: Mapped[str | None] = mapped_column(Text)
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    round: Mapped[BudgetRound] = relationship(back_populates="items")
+
+
+class Ballot(Base):
+    """One ballot per member and round (the unique constraint stops double votes)."""
+
+    __tablename__ = "budget_ballots"
+    __table_args__ = (UniqueConstraint("round_id", "voter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("budget_rounds.id", ondelete="CASCADE"))
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # {"item_ids": [..]} or {"points": {"<item_id>": n}}
+    content: Mapped[dict] = mapped_column(JSON)
+    salt: Mapped[str] = mapped_column(String(64))
+    receipt: Mapped[str] = mapped_column(String(64))
+    cast_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def as_dict(self) -> dict:
+        return {"round_id": self.round_id, **self.content, "receipt": self.receipt, "cast_at": self.cast_at}
+
+
+class BudgetResult(Base):
+    """The outcome, computed once when the round closes."""
+
+    __tablename__ = "budget_results"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("budget_rounds.id", ondelete="CASCADE"), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # {rule, budget, total_cost, ballots, eligible_voters, selected, items: [...], receipts}
+    outcome: Mapped[dict] = mapped_column(JSON)
+    pabulib: Mapped[str] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bodies and members
+
+
+def get_body(session: Session, slug: str) -> Body:
+    body = session.scalar(select(Body).where(Body.slug == slug))
+    if body is None:
+        raise NotFound()
+    return body
+
+
+def list_members(session: Session, body: Body) -> list[BodyMembership]:
+    return list(
+        session.scalars(
+            select(BodyMembership).where(BodyMembership.body_id == body.id).order_by(BodyMembership.user_id)
+        )
+    )
+
+
+def set_membership(
+    session: Session, actor: User, body: Body, user_id: int, term_start: date, term_end: date
+) -> BodyMembership:
+    if term_end < term_start:
+        raise Invalid("term_end", "budget_term_end_before_start")
+    user = session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound()
+    membership = session.scalar(
+        select(BodyMembership).where(BodyMembership.body_id == body.id, BodyMembership.user_id == user_id)
+    )
+    if membership is None:
+        membership = BodyMembership(body_id=body.id, user_id=user_id, term_start=term_start, term_end=term_end)
+        session.add(membership)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:
+            # Set at the same moment by another request: change that one instead.
+            membership = session.scalar(
+                select(BodyMembership).where(BodyMembership.body_id == body.id, BodyMembership.user_id == user_id)
+            )
+    membership.term_start, membership.term_end = term_start, term_end
+    audit.record(
+        session,
+        actor.id if actor else None,
+        "body_membership.set",
+        "body",
+        body.id,
+        user_id=user_id,
+        term_start=term_start.isoformat(),
+        term_end=term_end.isoformat(),
+    )
+    session.flush()
+    return membership
+
+
+def remove_membership(session: Session, actor: User, body: Body, user_id: int) -> None:
+    """Idempotent: removing a membership that does not exist changes nothing."""
+    membership = session.scalar(
+        select(BodyMembership).where(BodyMembership.body_id == body.id, BodyMembership.user_id == user_id)
+    )
+    if membership is None:
+        return
+    session.delete(membership)
+    audit.record(session, actor.id if actor else None, "body_membership.removed", "body", body.id, user_id=user_id)
+    session.flush()
+
+
+def current_member_ids(session: Session, body_id: int, today: date) -> list[int]:
+    return list(
+        session.scalars(
+            select(BodyMembership.user_id)
+            .join(User, User.id == BodyMembership.user_id)
+            .where(
+                BodyMembership.body_id == body_id,
+                BodyMembership.term_start <= today,
+                BodyMembership.term_end >= today,
+                User.deleted_at.is_(None),
+            )
+            .order_by(BodyMembership.user_id)
+        )
+    )
+
+
+def is_current_member(session: Session, user: User | None, body_id: int, today: date | None = None) -> bool:
+    if user is None:
+        return False
+    today = today or berlin_today()
+    found = session.scalar(
+        select(BodyMembership.id).where(
+            BodyMembership.body_id == body_id,
+            BodyMembership.user_id == user.id,
+            BodyMembership.term_start <= today,
+            BodyMembership.term_end >= today,
+        )
+    )
+    return found is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Rounds
+
+
+def _is_staff(user: User | None) -> bool:
+    return user is not None and user.has_role("staff")
+
+
+def rounds_query(body: Body, viewer: User | None):
+    stmt = select(BudgetRound).where(BudgetRound.body_id == body.id)
+    if not _is_staff(viewer):
+        stmt = stmt.where(BudgetRound.status != "draft")
+    return stmt
+
+
+def get_round(session: Session, viewer: User | None, round_id: int, lock: str | None = None) -> BudgetRound:
+    """The round if the viewer may see it (a draft is staff-only), else 404.
+
+    `lock`: "update" or "share" takes a row lock on PostgreSQL (SQLite's changing requests
+    already run in BEGIN IMMEDIATE).
+    """
+    stmt = select(BudgetRound).where(BudgetRound.id == round_id)
+    if lock is not None:
+        stmt = stmt.with_for_update(read=(lock == "share"), of=BudgetRound).execution_options(populate_existing=True)
+    rnd = session.scalar(stmt)
+    if rnd is None or (rnd.status == "draft" and not _is_staff(viewer)):
+        raise NotFound()
+    return rnd
+
+
+def create_round(session: Session, actor: User, body: Body, data: dict) -> BudgetRound:
+    ballot = data["ballot"]
+    ballot_type = ballot["type"]
+    min_items = ballot.get("min_items")
+    min_items = 1 if min_items is None else min_items
+    max_items = ballot.get("max_items")
+    points = ballot.get("points")
+    if max_items is not None and max_items < min_items:
+        raise Invalid("ballot.max_items", "budget_max_items_below_min")
+    if ballot_type == "cumulative" and points is None:
+        raise Invalid("ballot.points", "budget_points_required")
+    if ballot_type == "approval" and points is not None:
+        raise Invalid("ballot.points", "budget_points_only_cumulative")
+    proposals_end_at, voting_end_at = data.get("proposals_end_at"), data.get("voting_end_at")
+    if proposals_end_at and voting_end_at and voting_end_at <= proposals_end_at:
+        raise Invalid("voting_end_at", "budget_voting_end_before_proposals_end")
+    rnd = BudgetRound(
+        body_id=body.id,
+        body=body,
+        title=data["title"],
+        status="draft",
+        budget=data["budget"],
+        ballot_type=ballot_type,
+        min_items=min_items,
+        max_items=max_items,
+        max_cost=ballot.get("max_cost"),
+        points=points,
+        rule=data["rule"],
+        proposals_end_at=proposals_end_at,
+        voting_end_at=voting_end_at,
+        created_by_id=actor.id,
+    )
+    session.add(rnd)
+    session.flush()
+    audit.record(session, actor.id, "budget_round.created", "budget_round", rnd.id, body=body.slug)
+    return rnd
+
+
+def transition(
+    session: Session, actor: User | None, round_id: int, to: str, now: datetime | None = None
+) -> BudgetRound:
+    """Move a round to its next phase; `actor` is None for the scheduler."""
+    rnd = get_round(session, actor, round_id, lock="update") if actor else _locked_round(session, round_id)
+    now = now or utcnow()
+    frm = rnd.status
+    if to not in TRANSITIONS.get(frm, ()):
+        raise Conflict("budget_illegal_transition", frm=frm, to=to)
+    if to == "voting":
+        if any(item.feasible is None for item in rnd.items):
+            raise Conflict("budget_items_unreviewed")
+        if not any(item.feasible for item in rnd.items):
+            raise Conflict("budget_no_feasible_items")
+    rnd.status = to
+    session.flush()
+    if to == "voting":
+        _notify_members(session, rnd, "budget_voting_opened", now)
+    elif to == "closed":
+        _compute_results(session, rnd, now)
+    elif to == "published":
+        _notify_members(session, rnd, "budget_results_published", now)
+    audit.record(
+        session, actor.id if actor else None, "budget_round.transition", "budget_round", rnd.id, **{"from": frm, "to": to}
+    )
+    session.flush()
+    return rnd
+
+
+def _locked_round(session: Session, round_id: int) -> BudgetRound:
+    rnd = session.scalar(
+        select(BudgetRound)
+        .where(BudgetRound.id == round_id)
+        .with_for_update(of=BudgetRound)
+        .execution_options(populate_existing=True)
+    )
+    if rnd is None:
+        raise NotFound()
+    return rnd
+
+
+def _notify_members(session: Session, rnd: BudgetRound, type_: str, now: datetime) -> int:
+    return outbox.notify(
+        session,
+        current_member_ids(session, rnd.body_id, berlin_today(now)),
+        type_,
+        rnd.title,
+        EVENT_TEXTS[type_],
+        {"round_id": rnd.id, "body": rnd.body.slug},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Items
+
+
+def check_may_propose(session: Session, user: User, rnd: BudgetRound) -> None:
+    """Staff add items before voting; current members propose during `proposals`."""
+    if _is_staff(user):
+        if rnd.status not in BEFORE_VOTING:
+            raise Conflict("budget_wrong_phase", status=rnd.status)
+        return
+    if not is_current_member(session, user, rnd.body_id):
+        raise Forbidden("budget_not_a_member")
+    if rnd.status != "proposals":
+        raise Conflict("budget_wrong_phase", status=rnd.status)
+
+
+def add_item(session: Session, actor: User, round_id: int, data: dict) -> BudgetItem:
+    rnd = get_round(session, actor, round_id, lock="share")
+    check_may_propose(session, actor, rnd)
+    if data["cost"] > rnd.budget:
+        raise Invalid("cost", "budget_cost_over_budget", budget=rnd.budget)
+    staff = _is_staff(actor)
+    item = BudgetItem(
+        round_id=rnd.id,
+        title=data["title"],
+        description=data.get("description") or "",
+        cost=data["cost"],
+        feasible=True if staff else None,
+        proposed_by_id=actor.id,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def check_may_review(rnd: BudgetRound) -> None:
+    if rnd.status not in BEFORE_VOTING:
+        raise Conflict("budget_wrong_phase", status=rnd.status)
+
+
+def review_item(session: Session, actor: User, round_id: int, item_id: int, feasible: bool, reason: str | None) -> BudgetItem:
+    rnd = get_round(session, actor, round_id, lock="update")
+    item = session.get(BudgetItem, item_id)
+    if item is None or item.round_id != rnd.id:
+        raise NotFound()
+    check_may_review(rnd)
+    reason = (reason or "").strip() or None
+    if not feasible and reason is None:
+        raise Invalid("reason", "budget_reason_required")
+    item.feasible = feasible
+    item.feasibility_reason = reason
+    audit.record(
+        session, actor.id, "budget_item.feasibility", "budget_item", item.id, round_id=rnd.id, feasible=feasible, reason=reason
+    )
+    session.flush()
+    return item
+
+
+# ---------------------------------------------------------------------------------------------
+# Ballots
+
+
+def check_may_vote(session: Session, user: User, rnd: BudgetRound) -> None:
+    """Not a current member: 403 whatever the phase; then the phase (409)."""
+    if not is_current_member(session, user, rnd.body_id):
+        raise Forbidden("budget_not_a_member")
+    if rnd.status != "voting":
+        raise Conflict("budget_wrong_phase", status=rnd.status)
+
+
+def _ballot_item(rnd: BudgetRound, raw, field: str) -> BudgetItem:
+    try:
+        item_id = int(raw)
+    except (TypeError, ValueError):
+        raise Invalid(field, "budget_unknown_item", item=raw) from None
+    item = next((i for i in rnd.items if i.id == item_id), None)
+    if item is None or str(raw) != str(item_id):
+        raise Invalid(field, "budget_unknown_item", item=raw)
+    if not item.feasible:
+        raise Invalid(field, "budget_item_not_feasible", item=item_id)
+    return item
+
+
+def validate_ballot(rnd: BudgetRound, data: dict) -> dict:
+    """The ballot's content in a canonical form, or Invalid naming the problem.
+
+    Cumulative ballots must give out exactly `points` points (items with 0 are dropped).
+    """
+    if rnd.ballot_type == "approval":
+        if data.get("item_ids") is None or data.get("points") is not None:
+            raise Invalid("item_ids", "budget_approval_needs_item_ids")
+        raw = data["item_ids"]
+        field = "item_ids"
+        chosen = [_ballot_item(rnd, r, field) for r in raw]
+        if len({i.id for i in chosen}) != len(chosen):
+            raise Invalid(field, "budget_duplicate_items")
+        content = {"item_ids": sorted(i.id for i in chosen)}
+    else:
+        if data.get("points") is None or data.get("item_ids") is not None:
+            raise Invalid("points", "budget_cumulative_needs_points")
+        field = "points"
+        given: dict[int, int] = {}
+        for key, value in data["points"].items():
+            item = _ballot_item(rnd, key, field)
+            if item.id in given:
+                raise Invalid(field, "budget_duplicate_items")
+            if value < 0:
+                raise Invalid(field, "budget_negative_points", item=item.id)
+            given[item.id] = value
+        total = sum(given.values())
+        if total != rnd.points:
+            raise Invalid(field, "budget_points_total", points=rnd.points, given=total)
+        given = {k: v for k, v in given.items() if v > 0}
+        chosen = [i for i in rnd.items if i.id in given]
+        content = {"points": {str(k): given[k] for k in sorted(given)}}
+    if len(chosen) < rnd.min_items:
+        raise Invalid(field, "budget_too_few_items", min=rnd.min_items)
+    if rnd.max_items is not None and len(chosen) > rnd.max_items:
+        raise Invalid(field, "budget_too_many_items", max=rnd.max_items)
+    cost = sum(i.cost for i in chosen)
+    if rnd.max_cost is not None and cost > rnd.max_cost:
+        raise Invalid(field, "budget_over_max_cost", max_cost=rnd.max_cost, cost=cost)
+    return content
+
+
+def _receipt(round_id: int, salt: str, content: dict) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{round_id}\n{salt}\n{canonical}".encode()).hexdigest()
+
+
+def cast_ballot(session: Session, voter: User, round_id: int, data: dict, now: datetime | None = None) -> Ballot:
+    """Cast or replace the voter's ballot; a new salt gives a new receipt every time."""
+    rnd = get_round(session, voter, round_id, lock="share")
+    check_may_vote(session, voter, rnd)
+    content = validate_ballot(rnd, data)
+    now = now or utcnow()
+    salt = secrets.token_hex(16)
+    receipt = _receipt(rnd.id, salt, content)
+    ballot = own_ballot(session, voter, rnd.id)
+    if ballot is None:
+        ballot = Ballot(round_id=rnd.id, voter_id=voter.id, content=content, salt=salt, receipt=receipt, cast_at=now)
+        try:
+            with session.begin_nested():
+                session.add(ballot)
+                session.flush()
+            return ballot
+        except IntegrityError:
+            # The same member's other request inserted first: replace that ballot instead.
+            ballot = own_ballot(session, voter, rnd.id)
+            if ballot is None:  # pragma: no cover - the conflicting row vanished again
+                raise Conflict("budget_ballot_conflict") from None
+    ballot.content, ballot.salt, ballot.receipt, ballot.cast_at = content, salt, receipt, now
+    session.flush()
+    return ballot
+
+
+def own_ballot(session: Session, voter: User, round_id: int) -> Ballot | None:
+    return session.scalar(
+        select(Ballot)
+        .where(Ballot.round_id == round_id, Ballot.voter_id == voter.id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def get_own_ballot(session: Session, voter: User, round_id: int) -> Ballot:
+    get_round(session, voter, round_id)
+    ballot = own_ballot(session, voter, round_id)
+    if ballot is None:
+        raise NotFound()
+    return ballot
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+def _election(rnd: BudgetRound, ballots: list[Ballot]):
+    from voting import Election, Project
+
+    on_ballot = [i for i in rnd.items if i.feasible]
+    projects = [Project(str(i.id), i.cost, i.title) for i in on_ballot]  # creation order breaks ties
+    if rnd.ballot_type == "approval":
+        raw = [[str(i) for i in b.content["item_ids"]] for b in ballots]
+    else:
+        raw = [{k: int(v) for k, v in b.content["points"].items()} for b in ballots]
+    return Election.from_ballots(rnd.budget, projects, rnd.ballot_type, raw)
+
+
+def _compute_results(session: Session, rnd: BudgetRound, now: datetime) -> BudgetResult:
+    from voting import tally, write_pabulib
+
+    ballots = list(session.scalars(select(Ballot).where(Ballot.round_id == rnd.id).order_by(Ballot.id)))
+    election = _election(rnd, ballots)
+    outcome = tally(election, rnd.rule)
+    by_id = {r.id: r for r in outcome.projects}
+    items = []
+    for item in rnd.items:
+        r = by_id.get(str(item.id))
+        if r is None:
+            items.append({"id": item.id, "title": item.title, "cost": item.cost, "votes": 0, "score": 0,
+                          "selected": False, "code": "not_feasible"})
+        else:
+            items.append({"id": item.id, "title": item.title, "cost": item.cost, "votes": r.votes, "score": r.score,
+                          "selected": r.selected, "code": str(r.explanation.value)})
+    eligible = len(current_member_ids(session, rnd.body_id, berlin_today(now)))
+    data = {
+        "rule": rnd.rule,
+        "budget": rnd.budget,
+        "total_cost": outcome.total_cost,
+        "ballots": len(ballots),
+        "eligible_voters": eligible,
+        "selected": [int(pid) for pid in outcome.selected],
+        "items": items,
+        "receipts": sorted(b.receipt for b in ballots),
+    }
+    text = write_pabulib(
+        election,
+        rnd.rule,
+        outcome=outcome,
+        description=rnd.title,
+        unit="Dortmund",
+        instance=f"{rnd.body.slug}-{rnd.id}",
+        date_end=now.astimezone(BERLIN).strftime("%d.%m.%Y"),
+        min_length=rnd.min_items,
+        max_length=rnd.max_items,
+        max_sum_cost=rnd.max_cost,
+        max_points=rnd.points,
+    )
+    result = BudgetResult(round_id=rnd.id, computed_at=now, outcome=data, pabulib=text)
+    session.add(result)
+    session.flush()
+    return result
+
+
+def get_result(session: Session, viewer: User | None, round_id: int) -> tuple[BudgetRound, BudgetResult]:
+    """Staff read results once closed, everyone once published; earlier 403 staff / 404 others."""
+    rnd = get_round(session, viewer, round_id)
+    staff = _is_staff(viewer)
+    if rnd.status == "published" or (rnd.status == "closed" and staff):
+        result = session.get(BudgetResult, rnd.id)
+        if result is None:  # pragma: no cover - closing always stores one
+            raise NotFound()
+        return rnd, result
+    if staff:
+        raise Forbidden("budget_results_not_ready")
+    raise NotFound()
+
+
+# ---------------------------------------------------------------------------------------------
+# The scheduler (`flask budgets advance`)
+
+
+@dataclass
+class AdvanceReport:
+    moved: list[tuple[int, str, str]]
+    reminded: list[int]
+    waiting: list[tuple[int, str]]
+
+
+def reminder_due(rnd: BudgetRound, now: datetime) -> bool:
+    """A day before the end, counted on Dortmund's wall clock (DST days have 23 or 25 hours)."""
+    if rnd.voting_end_at is None:
+        return False
+    end_local = rnd.voting_end_at.astimezone(BERLIN)
+    remind_at = (end_local - REMIND_BEFORE).replace(fold=0)  # wall-clock arithmetic
+    return now.astimezone(BERLIN) >= remind_at and now < rnd.voting_end_at
+
+
+def due_round_ids(session: Session, now: datetime) -> list[int]:
+    stmt = select(BudgetRound.id).where(
+        ((BudgetRound.status == "proposals") & (BudgetRound.proposals_end_at <= now))
+        | ((BudgetRound.status == "voting") & BudgetRound.voting_end_at.is_not(None))
+    ).order_by(BudgetRound.id)
+    return list(session.scalars(stmt))
+
+
+def advance_round(session: Session, round_id: int, now: datetime, report: AdvanceReport) -> None:
+    """Everything the scheduler does for one round (the caller commits per round)."""
+    rnd = _locked_round(session, round_id)
+    if rnd.status == "proposals" and rnd.proposals_end_at is not None and rnd.proposals_end_at <= now:
+        unreviewed = any(i.feasible is None for i in rnd.items)
+        if unreviewed or not any(i.feasible for i in rnd.items):
+            report.waiting.append((rnd.id, "budget_items_unreviewed" if unreviewed else "budget_no_feasible_items"))
+            return
+        transition(session, None, rnd.id, "voting", now)
+        report.moved.append((rnd.id, "proposals", "voting"))
+    if rnd.status == "voting" and rnd.voting_end_at is not None:
+        if rnd.voting_end_at <= now:
+            transition(session, None, rnd.id, "closed", now)
+            report.moved.append((rnd.id, "voting", "closed"))
+        elif rnd.reminder_sent_at is None and reminder_due(rnd, now):
+            _notify_members(session, rnd, "budget_voting_closes_soon", now)
+            rnd.reminder_sent_at = now
+            report.reminded.append(rnd.id)
+            session.flush()

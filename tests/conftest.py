@@ -177,3 +177,11 @@ def run_in_parallel(n: int, func) -> list:
 def pytest_report_header(config):
     url = os.environ.get("TEST_DATABASE_URL", "")
     return f"database: {'PostgreSQL (fresh database at ' + url + ')' if url.startswith('postgres') else 'SQLite'}"
+
+
+@pytest.fixture
+def flow(client, make_user):
+    """Submit and approve ideas and comments through the HTTP API."""
+    from tests.idea_flow import IdeaFlow
+
+    return IdeaFlow(client, make_user)

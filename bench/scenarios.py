@@ -1,0 +1,159 @@
+"""Benchmark scenarios for `bench/run.py`.
+
+A scenario is: a name, a database (`sqlite` or `postgres`), setup steps that run against a
+fresh database in a temporary directory, and the endpoints to drive with wrk. To add one,
+append a `Scenario(...)` to `SCENARIOS` below; `bench/run.py --only NAME` runs just that one
+and keeps every other scenario's figures in `bench/RESULTS.md`.
+
+Setup steps
+    Cli("db", "upgrade")                 `flask --app wsgi db upgrade` against the scenario's database
+    Sh("... $FLASK demo seed ...")       a bash command; $FLASK, $PY, $DATABASE_URL, $WORKDIR, $REPO are set
+    User("resident")                     `users create` with a generated e-mail/password; endpoints with
+                                         `auth="resident"` send a Bearer token obtained by logging in
+                                         over HTTP just before they are driven (tokens live 15 minutes)
+    Py(func)                             func(ctx) in the harness process; ctx.database_url, ctx.workdir,
+                                         ctx.env (dict passed to the servers) and ctx.vars (values for
+                                         $placeholders in paths, bodies and Lua scripts)
+
+Endpoints
+    Endpoint(label, path, method="GET", auth=None, body=None, lua=None,
+             target_ratio=None, target_p99_ms=None, expect_status=200)
+
+    `body` (dict/list -> JSON, or str) is sent with every request (PUT/POST through a generated
+    wrk Lua script). `lua` is a whole wrk script of your own instead (string.Template:
+    $token, $path, $method and any ctx.vars). `target_ratio` is requests/s divided by the ceiling
+    (the bare Flask app of `bench/bare_app.py` under the same gunicorn settings).
+
+Example (a later issue's ballot; setup_ballot would be a Py step that creates the vote):
+
+    Scenario(
+        name="ballot-sqlite",
+        database="sqlite",
+        setup=[Cli("db", "upgrade"), Sh("$FLASK demo seed --ideas 1000"), User("resident"),
+               Py(setup_ballot)],
+        endpoints=[
+            Endpoint("cast ballot", "/api/v1/votes/$vote_id/ballot", method="PUT", auth="resident",
+                     body={"project_ids": [1, 2, 3]}, target_ratio=0.3),
+        ],
+    )
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+# --------------------------------------------------------------------------- setup steps
+@dataclass(frozen=True)
+class Cli:
+    """`flask --app wsgi ARGS...` against the scenario's fresh database."""
+
+    args: tuple[str, ...]
+    timeout: float = 1800.0
+
+    def __init__(self, *args: str, timeout: float = 1800.0) -> None:
+        object.__setattr__(self, "args", tuple(args))
+        object.__setattr__(self, "timeout", timeout)
+
+    def describe(self) -> str:
+        return "flask --app wsgi " + " ".join(self.args)
+
+
+@dataclass(frozen=True)
+class Sh:
+    """A bash command; $FLASK, $PY, $DATABASE_URL, $WORKDIR and $REPO are in its environment."""
+
+    command: str
+    timeout: float = 1800.0
+
+    def describe(self) -> str:
+        return self.command
+
+
+@dataclass(frozen=True)
+class User:
+    """An account with this role, created by `users create`; `auth=role` endpoints log in as it."""
+
+    role: str
+    email: str | None = None
+    password: str = "bench-password-1234"
+
+    def describe(self) -> str:
+        return f"users create --role {self.role}"
+
+
+@dataclass(frozen=True)
+class Py:
+    """A Python function called with the run context (see module docstring)."""
+
+    func: Callable[[Any], None]
+    timeout: float = 1800.0  # informational; Python steps run in-process
+
+    def describe(self) -> str:
+        return f"python {getattr(self.func, '__name__', repr(self.func))}()"
+
+
+Step = Cli | Sh | User | Py
+
+
+# --------------------------------------------------------------------------- endpoints
+@dataclass(frozen=True)
+class Endpoint:
+    label: str
+    path: str
+    method: str = "GET"
+    auth: str | None = None  # role of a User step whose token is sent
+    body: Any = None  # dict/list (sent as JSON) or str, for PUT/POST
+    lua: str | None = None  # a whole wrk script instead of the generated one
+    target_ratio: float | None = None  # requests/s >= target_ratio * ceiling
+    target_p99_ms: float | None = None  # p99 latency <= this
+    expect_status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    database: str  # "sqlite" or "postgres"
+    setup: list[Step]
+    endpoints: list[Endpoint]
+    description: str = ""
+    env: dict[str, str] = field(default_factory=dict)  # extra environment for the app server
+
+    def __post_init__(self) -> None:
+        if self.database not in ("sqlite", "postgres"):
+            raise ValueError(f"scenario {self.name}: database must be sqlite or postgres")
+        labels = [e.label for e in self.endpoints]
+        if len(labels) != len(set(labels)):
+            raise ValueError(f"scenario {self.name}: endpoint labels must be unique")
+        roles = {s.role for s in self.setup if isinstance(s, User)}
+        for e in self.endpoints:
+            if e.auth and e.auth not in roles:
+                raise ValueError(f"scenario {self.name}: endpoint {e.label!r} needs a User({e.auth!r}) setup step")
+
+
+# --------------------------------------------------------------------------- the scenarios
+SCENARIOS: list[Scenario] = [
+    Scenario(
+        name="foundation",
+        database="sqlite",
+        description="Reference data and probes on a freshly migrated SQLite database (issue: foundation).",
+        setup=[Cli("db", "upgrade")],
+        endpoints=[
+            Endpoint("districts", "/api/v1/districts", target_ratio=0.7, target_p99_ms=10.0),
+            Endpoint("healthz", "/healthz"),
+            Endpoint("categories", "/api/v1/categories"),
+        ],
+    ),
+    Scenario(
+        name="foundation-postgres",
+        database="postgres",
+        description="The same reference-data reads on PostgreSQL (fresh database, dropped afterwards).",
+        setup=[Cli("db", "upgrade"), User("resident")],
+        endpoints=[
+            Endpoint("districts", "/api/v1/districts", target_ratio=0.7, target_p99_ms=10.0),
+            Endpoint("me (resident)", "/api/v1/me", auth="resident"),
+        ],
+    ),
+]

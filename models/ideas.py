@@ -1,0 +1,511 @@
+"""Ideas (KümmertEuch): submission, supports, follows, comments and official answers.
+
+Two independent state machines live on an idea: `status` (its life, moved by supporters and
+staff) and `visibility` (moderation's word). Public means visible and not pending.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from . import moderation
+from .base import Base, utcnow
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .outbox import notify
+from .reference import category_of_kind, district_exists
+from .text import excerpt, fold, like_pattern, words
+from .users import User
+
+IDEA_STATUSES = ("pending", "published", "threshold_reached", "under_review", "accepted", "rejected", "implemented")
+VISIBILITIES = ("visible", "hidden", "removed")
+
+# The staff answers API.md allows; the same status again only updates the text.
+RESPONSE_TRANSITIONS: dict[str, set[str]] = {
+    "published": {"under_review", "accepted", "rejected"},
+    "threshold_reached": {"under_review", "accepted", "rejected"},
+    "under_review": {"accepted", "rejected"},
+    "accepted": {"implemented"},
+    "rejected": set(),
+    "implemented": set(),
+    "pending": set(),
+}
+RESPONSE_STATUSES = ("under_review", "accepted", "rejected", "implemented")
+
+
+@dataclass(frozen=True)
+class IdeaPolicy:
+    """Settings of the idea platform (from configuration)."""
+
+    support_threshold: int = 50
+    premoderate_ideas: bool = True
+    premoderate_comments: bool = True
+    flag_threshold: int = 3
+
+
+class Idea(Base):
+    __tablename__ = "ideas"
+    __table_args__ = (
+        Index("ix_ideas_public_new", "is_public", "id"),
+        Index("ix_ideas_public_top", "is_public", "support_count", "id"),
+        Index("ix_ideas_district_public", "district", "is_public", "id"),
+        Index("ix_ideas_author", "author_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(ForeignKey("categories.code"))
+    district: Mapped[str] = mapped_column(ForeignKey("districts.slug"))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    visibility: Mapped[str] = mapped_column(String(10), default="visible")
+    # Derived from status and visibility, stored so that list queries can use an index.
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    support_count: Mapped[int] = mapped_column(Integer, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Folded title and body (see models.text.fold) for accent- and ß-insensitive search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    response_status: Mapped[str | None] = mapped_column(String(20))
+    response_body: Mapped[str | None] = mapped_column(Text)
+    responded_at: Mapped[datetime | None]
+    moderation_reason_code: Mapped[str | None] = mapped_column(String(20))
+    moderation_note: Mapped[str | None] = mapped_column(Text)
+    moderation_decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship(lazy="joined", innerjoin=False)
+
+    # -- derived state -------------------------------------------------------------------
+    def refresh_public(self) -> None:
+        self.is_public = self.visibility == "visible" and self.status != "pending"
+
+    def refresh_search_text(self) -> None:
+        self.search_text = fold(f"{self.title}\n{self.body}")
+
+    # -- permissions ---------------------------------------------------------------------
+    def can_view(self, user: User | None) -> bool:
+        if self.is_public:
+            return True
+        if user is None:
+            return False
+        return user.id == self.author_id or user.is_moderator or user.is_staff
+
+    def can_see_moderation(self, user: User | None) -> bool:
+        return user is not None and (user.id == self.author_id or user.is_moderator or user.is_staff)
+
+    # -- moderation target protocol (see models.moderation) -----------------------------
+    target_type = "idea"
+
+    def snapshot(self) -> dict:
+        return {
+            "title": self.title,
+            "body": self.body,
+            "category": self.category,
+            "district": self.district,
+            "status": self.status,
+            "visibility": self.visibility,
+        }
+
+    def excerpt(self) -> str:
+        return excerpt(f"{self.title}: {self.body}")
+
+    def approve(self) -> None:
+        self.status = "published"
+        self.visibility = "visible"
+        self.refresh_public()
+
+    def set_visibility(self, visibility: str) -> None:
+        self.visibility = visibility
+        self.refresh_public()
+
+
+class Support(Base):
+    __tablename__ = "supports"
+
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Follow(Base):
+    __tablename__ = "idea_follows"
+
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_idea", "idea_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # pending (awaiting pre-moderation) -> published; deleted by its author
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    visibility: Mapped[str] = mapped_column(String(10), default="visible")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship(lazy="joined")
+    idea: Mapped[Idea] = relationship(lazy="joined")
+
+    target_type = "comment"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == "published" and self.visibility == "visible"
+
+    def can_view(self, user: User | None) -> bool:
+        if self.is_public or self.status == "deleted":
+            return True
+        if user is None:
+            return False
+        return user.id == self.author_id or user.is_moderator or user.is_staff
+
+    def snapshot(self) -> dict:
+        return {"body": self.body, "idea_id": self.idea_id, "status": self.status, "visibility": self.visibility}
+
+    def excerpt(self) -> str:
+        return excerpt(self.body)
+
+    def approve(self) -> None:
+        self.status = "published"
+        self.visibility = "visible"
+
+    def set_visibility(self, visibility: str) -> None:
+        self.visibility = visibility
+
+
+# ---------------------------------------------------------------------------------------
+# Lookups
+# ---------------------------------------------------------------------------------------
+
+
+def get_visible_idea(session: Session, idea_id: int, viewer: User | None) -> Idea:
+    idea = session.get(Idea, idea_id)
+    if idea is None or not idea.can_view(viewer):
+        raise NotFound()
+    return idea
+
+
+def get_public_idea(session: Session, idea_id: int, for_update: bool = False) -> Idea:
+    """Supports, follows and comments only attach to public ideas (others: 404)."""
+    stmt = select(Idea).where(Idea.id == idea_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    idea = session.scalars(stmt).first()
+    if idea is None or not idea.is_public:
+        raise NotFound()
+    return idea
+
+
+def _check_references(session: Session, category: str | None, district: str | None) -> None:
+    if category is not None and category_of_kind(session, category, "idea") is None:
+        raise Invalid("category", "unknown_category")
+    if district is not None and not district_exists(session, district):
+        raise Invalid("district", "unknown_district")
+
+
+# ---------------------------------------------------------------------------------------
+# Operations
+# ---------------------------------------------------------------------------------------
+
+
+def submit_idea(session: Session, author: User, policy: IdeaPolicy, *, title, body, category, district, location=None) -> Idea:
+    author.ensure_may_contribute()
+    _check_references(session, category, district)
+    idea = Idea(
+        title=title,
+        body=body,
+        category=category,
+        district=district,
+        lat=location["lat"] if location else None,
+        lon=location["lon"] if location else None,
+        status="pending" if policy.premoderate_ideas else "published",
+        visibility="visible",
+        author_id=author.id,
+        author=author,
+        support_count=0,
+        comment_count=0,
+    )
+    idea.refresh_search_text()
+    session.add(idea)
+    session.flush()
+    # The author hears about what happens to their own idea.
+    session.add(Follow(idea_id=idea.id, user_id=author.id))
+    reasons = moderation.prescreen_reasons(title, body)
+    if reasons and idea.status != "pending":
+        moderation.hide_automatically(session, idea, author.id, reasons)
+    idea.refresh_public()
+    moderation.enqueue_new_content(session, idea, author.id, pending=idea.status == "pending", reasons=reasons)
+    session.flush()
+    return idea
+
+
+def edit_idea(session: Session, actor: User, idea: Idea, changes: dict) -> Idea:
+    actor.ensure_may_contribute()
+    if idea.author_id != actor.id:
+        raise Forbidden("forbidden")
+    if idea.visibility == "removed":
+        raise Conflict("idea_removed")
+    if idea.support_count > 0:
+        raise Conflict("idea_has_supporters")
+    _check_references(session, changes.get("category"), changes.get("district"))
+    for field in ("title", "body", "category", "district"):
+        if field in changes:
+            setattr(idea, field, changes[field])
+    if "location" in changes:
+        location = changes["location"]
+        idea.lat, idea.lon = (location["lat"], location["lon"]) if location else (None, None)
+    idea.refresh_search_text()
+    idea.updated_at = utcnow()
+    reasons = moderation.prescreen_reasons(idea.title, idea.body)
+    if reasons:
+        if idea.status != "pending" and idea.visibility == "visible":
+            moderation.hide_automatically(session, idea, actor.id, reasons)
+        moderation.enqueue_new_content(session, idea, actor.id, pending=idea.status == "pending", reasons=reasons)
+    idea.refresh_public()
+    session.flush()
+    return idea
+
+
+def delete_idea(session: Session, actor: User, idea: Idea) -> None:
+    actor.ensure_may_contribute()
+    if idea.author_id != actor.id:
+        raise Forbidden("forbidden")
+    if idea.support_count > 0:
+        raise Conflict("idea_has_supporters")
+    moderation.forget_target(session, idea)
+    session.delete(idea)
+    session.flush()
+
+
+def _insert_ignoring_duplicate(session: Session, model, **values) -> bool:
+    """INSERT that treats "already there" as success; True when a row was added.
+
+    A savepoint keeps the surrounding transaction usable when a parallel request won the race.
+    """
+    try:
+        with session.begin_nested():
+            session.execute(insert(model).values(**values))
+        return True
+    except IntegrityError:
+        return False
+
+
+def support(session: Session, user: User, idea_id: int, policy: IdeaPolicy) -> None:
+    user.ensure_may_contribute()
+    idea = get_public_idea(session, idea_id)
+    if not _insert_ignoring_duplicate(session, Support, idea_id=idea.id, user_id=user.id, created_at=utcnow()):
+        return
+    # Counted in SQL so parallel supports of different users never lose an increment.
+    session.execute(update(Idea).where(Idea.id == idea.id).values(support_count=Idea.support_count + 1))
+    session.refresh(idea, ["support_count", "status"])
+    if idea.status == "published" and idea.support_count >= policy.support_threshold:
+        result = session.execute(
+            update(Idea).where(Idea.id == idea.id, Idea.status == "published").values(status="threshold_reached", updated_at=utcnow())
+        )
+        if result.rowcount:
+            session.refresh(idea, ["status", "updated_at"])
+            _notify_followers(session, idea, "idea_status_changed", exclude=())
+
+
+def unsupport(session: Session, user: User, idea_id: int) -> None:
+    user.ensure_may_contribute()
+    idea = get_public_idea(session, idea_id)
+    result = session.execute(delete(Support).where(Support.idea_id == idea.id, Support.user_id == user.id))
+    if result.rowcount:
+        session.execute(update(Idea).where(Idea.id == idea.id).values(support_count=Idea.support_count - 1))
+
+
+def follow(session: Session, user: User, idea_id: int) -> None:
+    idea = get_public_idea(session, idea_id)
+    _insert_ignoring_duplicate(session, Follow, idea_id=idea.id, user_id=user.id, created_at=utcnow())
+
+
+def unfollow(session: Session, user: User, idea_id: int) -> None:
+    idea = session.get(Idea, idea_id)
+    if idea is None or not idea.can_view(user):
+        raise NotFound()
+    session.execute(delete(Follow).where(Follow.idea_id == idea.id, Follow.user_id == user.id))
+
+
+def respond(session: Session, staff: User, idea: Idea, status: str, body: str) -> Idea:
+    """Official answer of the city; moves the status along the allowed transitions."""
+    if not idea.is_public:
+        raise NotFound()
+    if status != idea.status and status not in RESPONSE_TRANSITIONS.get(idea.status, set()):
+        raise Conflict("illegal_transition", current=idea.status, target=status)
+    now = utcnow()
+    idea.status = status
+    idea.response_status = status
+    idea.response_body = body
+    idea.responded_at = now
+    idea.updated_at = now
+    idea.refresh_public()
+    session.flush()
+    _notify_followers(session, idea, "idea_response", exclude=(staff.id,))
+    return idea
+
+
+def add_comment(session: Session, author: User, idea_id: int, policy: IdeaPolicy, body: str, parent_id: int | None) -> Comment:
+    author.ensure_may_contribute()
+    idea = get_public_idea(session, idea_id)
+    if parent_id is not None:
+        parent = session.get(Comment, parent_id)
+        if parent is None or parent.idea_id != idea.id or not parent.can_view(author):
+            raise Invalid("parent_id", "unknown_parent_comment")
+        if parent.parent_id is not None:
+            raise Invalid("parent_id", "reply_to_reply")
+    comment = Comment(
+        idea_id=idea.id,
+        idea=idea,
+        parent_id=parent_id,
+        body=body,
+        author_id=author.id,
+        author=author,
+        status="pending" if policy.premoderate_comments else "published",
+        visibility="visible",
+    )
+    session.add(comment)
+    session.flush()
+    reasons = moderation.prescreen_reasons(body)
+    if reasons and comment.status != "pending":
+        moderation.hide_automatically(session, comment, author.id, reasons)
+    moderation.enqueue_new_content(session, comment, author.id, pending=comment.status == "pending", reasons=reasons)
+    if comment.is_public:
+        comment_became_public(session, comment)
+    session.flush()
+    return comment
+
+
+def comment_became_public(session: Session, comment: Comment) -> None:
+    session.execute(update(Idea).where(Idea.id == comment.idea_id).values(comment_count=Idea.comment_count + 1))
+    _notify_followers(session, comment.idea, "idea_comment", exclude=(comment.author_id,))
+
+
+def comment_left_public(session: Session, comment: Comment) -> None:
+    session.execute(update(Idea).where(Idea.id == comment.idea_id).values(comment_count=Idea.comment_count - 1))
+
+
+def delete_comment(session: Session, actor: User, idea_id: int, comment_id: int) -> None:
+    actor.ensure_may_contribute()
+    comment = session.get(Comment, comment_id)
+    if comment is None or comment.idea_id != idea_id or not comment.can_view(actor) or comment.status == "deleted":
+        raise NotFound()
+    if comment.author_id != actor.id:
+        raise Forbidden("forbidden")
+    was_public = comment.is_public
+    comment.status = "deleted"
+    # The text goes; the place in the thread stays, so replies keep their context.
+    comment.body = ""
+    comment.updated_at = utcnow()
+    if was_public:
+        comment_left_public(session, comment)
+    moderation.forget_target(session, comment)
+    session.flush()
+
+
+def _notify_followers(session: Session, idea: Idea, kind: str, exclude) -> None:
+    follower_ids = session.scalars(select(Follow.user_id).where(Follow.idea_id == idea.id)).all()
+    texts = {
+        "idea_status_changed": "Der Status einer Idee, der du folgst, hat sich geändert.",
+        "idea_response": "Die Stadt hat auf eine Idee geantwortet, der du folgst.",
+        "idea_comment": "Neuer Kommentar zu einer Idee, der du folgst.",
+    }
+    notify(
+        session,
+        follower_ids,
+        kind,
+        title=idea.title,
+        body=texts[kind],
+        data={"idea_id": idea.id, "status": idea.status},
+        exclude=exclude,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Queries
+# ---------------------------------------------------------------------------------------
+
+
+def list_filter(stmt, viewer: User | None, *, district=None, category=None, status=None, q=None):
+    if viewer is None:
+        stmt = stmt.where(Idea.is_public.is_(True))
+    else:
+        stmt = stmt.where((Idea.is_public.is_(True)) | ((Idea.author_id == viewer.id) & (Idea.visibility != "removed")))
+    if district:
+        stmt = stmt.where(Idea.district == district)
+    if category:
+        stmt = stmt.where(Idea.category == category)
+    if status:
+        stmt = stmt.where(Idea.status == status)
+    for term in words(q or "")[:8]:
+        stmt = stmt.where(Idea.search_text.like(like_pattern(term), escape="\\"))
+    return stmt
+
+
+def viewer_relations(session: Session, viewer: User | None, idea_ids: list[int]) -> tuple[set[int], set[int]]:
+    """Which of these ideas the viewer supports and follows: two queries for a whole page."""
+    if viewer is None or not idea_ids:
+        return set(), set()
+    supported = set(session.scalars(select(Support.idea_id).where(Support.user_id == viewer.id, Support.idea_id.in_(idea_ids))))
+    following = set(session.scalars(select(Follow.idea_id).where(Follow.user_id == viewer.id, Follow.idea_id.in_(idea_ids))))
+    return supported, following
+
+
+SIMILAR_STOPWORDS = {
+    "der", "die", "das", "und", "oder", "ein", "eine", "einen", "einem", "einer", "mit", "fuer", "auf", "von",
+    "den", "dem", "des", "ist", "sind", "wir", "ich", "sie", "es", "im", "in", "am", "an", "zu", "zum", "zur",
+    "bitte", "mehr", "nicht", "auch", "wird", "werden", "kann", "koennte", "sollte", "the", "and", "for",
+    "with", "this", "that", "neue", "neuen", "neuer", "dortmund",
+}
+
+
+def similar_ideas(session: Session, district: str | None, title: str, body: str, limit: int = 5) -> list[Idea]:
+    """Public ideas of the same district that share the draft's significant words."""
+    title_words = [w for w in words(title) if len(w) >= 4 and w not in SIMILAR_STOPWORDS]
+    body_words = [w for w in words(body) if len(w) >= 5 and w not in SIMILAR_STOPWORDS]
+    keywords = list(dict.fromkeys(title_words + body_words))[:8]
+    if not keywords:
+        return []
+    # Stems (first six letters) also catch inflected forms: "Spielplatz" and "Spielplätze".
+    stems = list(dict.fromkeys(w[:6] if len(w) > 6 else w for w in keywords))
+    stmt = select(Idea).where(Idea.is_public.is_(True))
+    if district:
+        stmt = stmt.where(Idea.district == district)
+    stmt = stmt.where(or_(*(Idea.search_text.like(like_pattern(s), escape="\\") for s in stems)))
+    candidates = session.scalars(stmt.order_by(Idea.id.desc()).limit(300)).all()
+    scored = []
+    for idea in candidates:
+        title_text = fold(idea.title)
+        text = idea.search_text
+        score = sum(3 for s in stems if s in title_text) + sum(1 for s in stems if s in text)
+        scored.append((score, idea.support_count, idea.id, idea))
+    scored.sort(key=lambda t: (-t[0], -t[1], -t[2]))
+    # A shared word in the title counts 4 (3 + 1); matches only in the body need two words.
+    return [idea for score, *_rest, idea in scored if score >= 2][:limit]

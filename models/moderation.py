@@ -1,0 +1,432 @@
+"""Moderation: the queue, flags, decisions (the append-only log), appeals and blocks.
+
+Targets (ideas and comments now, reports later) share a small protocol: `target_type`,
+`author_id`, `status`, `visibility`, `can_view(user)`, `snapshot()`, `excerpt()`,
+`approve()` and `set_visibility(v)`.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from . import audit
+from .base import Base, utcnow
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .outbox import notify
+from .prescreen import screen
+from .users import User
+
+TARGET_TYPES = ("idea", "comment", "report")
+FLAG_REASONS = ("spam", "offensive", "personal_data", "off_topic", "other")
+ACTIONS = ("approve", "reject", "hide", "restore")
+REASON_CODES = ("ok", "spam", "offensive", "personal_data", "off_topic", "duplicate", "illegal", "other")
+QUEUE_STATES = ("pending", "flagged", "appeal")
+# Blocks without an end date last until lifted.
+INDEFINITE_BLOCK = datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+
+class QueueEntry(Base):
+    """An item waiting for a moderator; removed when a decision settles it."""
+
+    __tablename__ = "moderation_queue"
+    __table_args__ = (
+        UniqueConstraint("target_type", "target_id"),
+        Index("ix_moderation_queue_state", "state", "id"),
+        Index("ix_moderation_queue_type_state", "target_type", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(10))
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    flag_count: Mapped[int] = mapped_column(Integer, default=0)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("moderation_appeals.id", ondelete="SET NULL"))
+    waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship(lazy="joined")
+    appeal: Mapped[Appeal | None] = relationship(lazy="joined")
+
+
+class Flag(Base):
+    __tablename__ = "flags"
+    __table_args__ = (UniqueConstraint("target_type", "target_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    counts: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModerationDecision(Base):
+    """The audit log of moderation: every decision and every automatic hide, never changed."""
+
+    __tablename__ = "moderation_decisions"
+    __table_args__ = (Index("ix_moderation_decisions_target", "target_type", "target_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    reason_code: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    snapshot: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    moderator: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[moderator_id])
+
+
+class Appeal(Base):
+    __tablename__ = "moderation_appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("moderation_decisions.id", ondelete="CASCADE"), unique=True)
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    settled_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------------------------------
+# Targets
+# ---------------------------------------------------------------------------------------
+
+
+def _target_models():
+    from .ideas import Comment, Idea
+
+    return {"idea": Idea, "comment": Comment}
+
+
+def load_target(session: Session, target_type: str, target_id: int):
+    models = _target_models()
+    if target_type not in models:
+        # Reports arrive with their own feature; until then they cannot be named.
+        raise Invalid("target_type", "unknown_target_type")
+    target = session.get(models[target_type], target_id)
+    if target is None:
+        raise NotFound()
+    return target
+
+
+def load_targets(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, int], object]:
+    """Targets of a queue or log page, one query per target type."""
+    found: dict[tuple[str, int], object] = {}
+    models = _target_models()
+    by_type: dict[str, list[int]] = {}
+    for target_type, target_id in keys:
+        by_type.setdefault(target_type, []).append(target_id)
+    for target_type, ids in by_type.items():
+        model = models.get(target_type)
+        if model is None:
+            continue
+        for target in session.scalars(select(model).where(model.id.in_(ids))):
+            found[(target_type, target.id)] = target
+    return found
+
+
+def _title_for_push(target) -> str:
+    # Push payloads carry no user-written text beyond the object's title.
+    return target.title if target.target_type == "idea" else target.idea.title
+
+
+# ---------------------------------------------------------------------------------------
+# Automatic moderation
+# ---------------------------------------------------------------------------------------
+
+
+def prescreen_reasons(*texts: str) -> list[str]:
+    return screen(*texts)
+
+
+def _upsert_entry(session: Session, target, state: str, reasons: list[str] = (), flag_delta: int = 0) -> QueueEntry:
+    entry = session.scalars(
+        select(QueueEntry).where(QueueEntry.target_type == target.target_type, QueueEntry.target_id == target.id)
+    ).first()
+    if entry is None:
+        entry = QueueEntry(
+            target_type=target.target_type,
+            target_id=target.id,
+            state=state,
+            reasons=list(dict.fromkeys(reasons)),
+            flag_count=flag_delta,
+            author_id=target.author_id,
+        )
+        session.add(entry)
+    else:
+        # An appeal stays an appeal; otherwise "flagged" outranks plain "pending".
+        if entry.state != "appeal" and state in ("flagged", "appeal"):
+            entry.state = state
+        entry.reasons = list(dict.fromkeys([*entry.reasons, *reasons]))
+        entry.flag_count += flag_delta
+    session.flush()
+    return entry
+
+
+def enqueue_new_content(session: Session, target, author_id: int, pending: bool, reasons: list[str]) -> None:
+    if reasons:
+        _upsert_entry(session, target, "flagged", [f"prescreen:{r}" for r in reasons])
+    elif pending:
+        _upsert_entry(session, target, "pending")
+
+
+def hide_automatically(session: Session, target, author_id: int | None, reasons: list[str], note: str | None = None) -> None:
+    """Hide content pending review and log it with no moderator (an automatic decision)."""
+    snapshot = target.snapshot()
+    target.set_visibility("hidden")
+    reason_code = reasons[0] if reasons and reasons[0] in REASON_CODES else "other"
+    session.add(
+        ModerationDecision(
+            target_type=target.target_type,
+            target_id=target.id,
+            action="hide",
+            reason_code=reason_code,
+            note=note or "automatic: " + ", ".join(reasons),
+            moderator_id=None,
+            author_id=target.author_id,
+            snapshot=snapshot,
+        )
+    )
+    if target.target_type == "comment" and snapshot["status"] == "published" and snapshot["visibility"] == "visible":
+        from .ideas import comment_left_public
+
+        comment_left_public(session, target)
+
+
+def forget_target(session: Session, target) -> None:
+    """Content its author deleted leaves the queue; the log keeps what was decided."""
+    session.execute(
+        delete(QueueEntry).where(QueueEntry.target_type == target.target_type, QueueEntry.target_id == target.id)
+    )
+    session.execute(delete(Flag).where(Flag.target_type == target.target_type, Flag.target_id == target.id))
+
+
+# ---------------------------------------------------------------------------------------
+# Flags
+# ---------------------------------------------------------------------------------------
+
+
+def flag(session: Session, user: User, target_type: str, target_id: int, reason: str, comment: str | None, threshold: int) -> Flag:
+    user.ensure_may_contribute()
+    target = load_target(session, target_type, target_id)
+    if not target.can_view(user) or getattr(target, "status", None) == "deleted":
+        raise NotFound()
+    counts = target.author_id != user.id
+    try:
+        with session.begin_nested():
+            result = session.execute(
+                insert(Flag).values(
+                    target_type=target_type,
+                    target_id=target.id,
+                    user_id=user.id,
+                    reason=reason,
+                    comment=comment,
+                    counts=counts,
+                    created_at=utcnow(),
+                )
+            )
+    except IntegrityError:
+        raise Conflict("already_flagged") from None
+    flag_row = session.get(Flag, result.inserted_primary_key[0])
+    _upsert_entry(session, target, "flagged", [reason], flag_delta=1)
+    if counts and target.visibility == "visible":
+        flaggers = session.scalar(
+            select(func.count(func.distinct(Flag.user_id))).where(
+                Flag.target_type == target_type, Flag.target_id == target.id, Flag.counts.is_(True)
+            )
+        )
+        if flaggers >= threshold:
+            reasons = list(
+                session.scalars(
+                    select(Flag.reason)
+                    .where(Flag.target_type == target_type, Flag.target_id == target.id, Flag.counts.is_(True))
+                    .group_by(Flag.reason)
+                    .order_by(func.count().desc(), Flag.reason)
+                )
+            )
+            hide_automatically(session, target, target.author_id, reasons, note=f"automatic: {flaggers} flags")
+            _notify_author(session, target, "hide")
+    session.flush()
+    return flag_row
+
+
+# ---------------------------------------------------------------------------------------
+# Decisions
+# ---------------------------------------------------------------------------------------
+
+
+def _open_appeal(session: Session, target) -> Appeal | None:
+    return session.scalars(
+        select(Appeal).where(
+            Appeal.target_type == target.target_type, Appeal.target_id == target.id, Appeal.settled_at.is_(None)
+        )
+    ).first()
+
+
+def decide(session: Session, moderator: User, target_type: str, target_id: int, action: str, reason_code: str, note: str | None) -> ModerationDecision:
+    if not moderator.is_moderator:
+        raise Forbidden("forbidden")
+    if action in ("approve", "restore") and reason_code != "ok":
+        raise Invalid("reason_code", "reason_must_be_ok")
+    if action in ("reject", "hide") and reason_code == "ok":
+        raise Invalid("reason_code", "reason_needed")
+    target = load_target(session, target_type, target_id)
+    if getattr(target, "status", None) == "deleted":
+        raise Conflict("illegal_moderation", action=action)
+    appeal = _open_appeal(session, target)
+    snapshot = target.snapshot()
+    was_public = _is_public(target)
+
+    if action == "approve":
+        if target.status != "pending":
+            raise Conflict("illegal_moderation", action=action)
+        target.approve()
+    elif action == "reject":
+        if target.visibility == "removed":
+            raise Conflict("illegal_moderation", action=action)
+        target.set_visibility("removed")
+    elif action == "hide":
+        if target.visibility != "visible":
+            raise Conflict("illegal_moderation", action=action)
+        target.set_visibility("hidden")
+    elif action == "restore":
+        # An upheld appeal may also bring back what was rejected.
+        if not (target.visibility == "hidden" or (target.visibility == "removed" and appeal is not None)):
+            raise Conflict("illegal_moderation", action=action)
+        target.set_visibility("visible")
+
+    decision = ModerationDecision(
+        target_type=target_type,
+        target_id=target.id,
+        action=action,
+        reason_code=reason_code,
+        note=note,
+        moderator_id=moderator.id,
+        moderator=moderator,
+        author_id=target.author_id,
+        snapshot=snapshot,
+    )
+    session.add(decision)
+    now = utcnow()
+    if target_type == "idea":
+        target.moderation_reason_code = reason_code
+        target.moderation_note = note
+        target.moderation_decided_at = now
+        target.updated_at = now
+    if appeal is not None:
+        appeal.settled_at = now
+    session.execute(delete(QueueEntry).where(QueueEntry.target_type == target_type, QueueEntry.target_id == target.id))
+    _sync_comment_count(session, target, was_public)
+    session.flush()
+    _notify_author(session, target, action)
+    return decision
+
+
+def _is_public(target) -> bool:
+    return bool(target.is_public)
+
+
+def _sync_comment_count(session: Session, target, was_public: bool) -> None:
+    if target.target_type != "comment":
+        return
+    from .ideas import comment_became_public, comment_left_public
+
+    now_public = _is_public(target)
+    if now_public and not was_public:
+        comment_became_public(session, target)
+    elif was_public and not now_public:
+        comment_left_public(session, target)
+
+
+def _notify_author(session: Session, target, action: str) -> None:
+    texts = {
+        "approve": "Dein Beitrag wurde freigeschaltet.",
+        "reject": "Dein Beitrag wurde von der Moderation abgelehnt.",
+        "hide": "Dein Beitrag wurde vorläufig ausgeblendet.",
+        "restore": "Dein Beitrag ist wieder sichtbar.",
+    }
+    idea_id = target.id if target.target_type == "idea" else target.idea_id
+    notify(
+        session,
+        [target.author_id],
+        "moderation_decision",
+        title=_title_for_push(target),
+        body=texts[action],
+        data={"target_type": target.target_type, "target_id": target.id, "idea_id": idea_id, "action": action},
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Appeals and blocks
+# ---------------------------------------------------------------------------------------
+
+
+def appeal(session: Session, author: User, target_type: str, target_id: int, text: str) -> Appeal:
+    author.ensure_may_contribute()
+    target = load_target(session, target_type, target_id)
+    if target.author_id != author.id:
+        # Only the author may appeal; others should not learn about hidden content.
+        raise NotFound()
+    decision = session.scalars(
+        select(ModerationDecision)
+        .where(ModerationDecision.target_type == target_type, ModerationDecision.target_id == target.id)
+        .order_by(ModerationDecision.id.desc())
+    ).first()
+    if decision is None or decision.action in ("approve", "restore"):
+        raise Conflict("nothing_to_appeal")
+    try:
+        with session.begin_nested():
+            result = session.execute(
+                insert(Appeal).values(
+                    decision_id=decision.id,
+                    target_type=target_type,
+                    target_id=target.id,
+                    author_id=author.id,
+                    text=text,
+                    created_at=utcnow(),
+                )
+            )
+    except IntegrityError:
+        raise Conflict("already_appealed") from None
+    appeal_row = session.get(Appeal, result.inserted_primary_key[0])
+    entry = _upsert_entry(session, target, "appeal")
+    entry.appeal_id = appeal_row.id
+    entry.appeal = appeal_row
+    session.flush()
+    return appeal_row
+
+
+def block_user(session: Session, moderator: User, user_id: int, until: datetime | None, reason: str) -> None:
+    user = session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound()
+    if until is not None and until <= utcnow():
+        raise Invalid("until", "block_end_in_past")
+    if user.has_role("admin") and not moderator.has_role("admin"):
+        raise Forbidden("forbidden")
+    user.blocked_until = until or INDEFINITE_BLOCK
+    user.block_reason = reason
+    audit.record(session, moderator.id, "user_blocked", "user", user.id, until=until.isoformat() if until else None, reason=reason)
+
+
+def unblock_user(session: Session, moderator: User, user_id: int) -> None:
+    user = session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound()
+    if user.blocked_until is not None:
+        audit.record(session, moderator.id, "user_unblocked", "user", user.id)
+    user.blocked_until = None
+    user.block_reason = None
+
