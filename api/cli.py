@@ -54,15 +54,16 @@ def users_create(email: str, password: str, role: str):
 @demo_cli.command("seed")
 @click.option("--ideas", default=0, type=click.IntRange(min=0), help="Number of demo ideas.")
 @click.option("--reports", default=0, type=click.IntRange(min=0), help="Number of demo reports.")
+@click.option("--pending", default=0, type=click.IntRange(min=0), help="Number of ideas waiting in the moderation queue.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when accounts exist already.")
-def demo_seed(ideas: int, reports: int, if_empty: bool):
+def demo_seed(ideas: int, reports: int, pending: int, if_empty: bool):
     """Demo accounts for each role and some content for Dortmund (never in production)."""
     from .demo import seed
 
     if current_app.config["APP_ENV"] == "production":
         click.echo("error: demo data is refused when APP_ENV=production", err=True)
         sys.exit(2)
-    seed(db.session, ideas=ideas, reports=reports, if_empty=if_empty, echo=click.echo)
+    seed(db.session, ideas=ideas, reports=reports, pending=pending, if_empty=if_empty, echo=click.echo)
 
 
 def register_cli(app: Flask) -> None:

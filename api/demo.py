@@ -1,10 +1,19 @@
-"""Demo accounts and content for local use (`flask --app wsgi demo seed`)."""
+"""Demo accounts and content for local use and benchmarks (`flask --app wsgi demo seed`)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import random
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from models.users import User, create_or_promote
+from models.base import utcnow
+from models.ideas import Comment, Follow, Idea, Support
+from models.moderation import QueueEntry
+from models.reference import CATEGORIES, DISTRICTS
+from models.text import fold
+from models.users import User, create_or_promote, hash_password
 
 DEMO_ACCOUNTS = [
     ("resident@demo.dortmund.example", "demo-resident-2026", "resident"),
@@ -13,8 +22,24 @@ DEMO_ACCOUNTS = [
     ("admin@demo.dortmund.example", "demo-admin-2026", "admin"),
 ]
 
+IDEA_TEMPLATES = [
+    ("Mehr Sitzbänke in {place}", "In {place} fehlen Sitzbänke, besonders für ältere Menschen und Familien mit Kindern."),
+    ("Sicherer Radweg an der {street}", "Auf der {street} in {place} ist Radfahren gefährlich; ein abgetrennter Radweg würde helfen."),
+    ("Spielplatz in {place} erneuern", "Die Geräte auf dem Spielplatz in {place} sind alt und teilweise kaputt. Bitte erneuern."),
+    ("Bäume pflanzen an der {street}", "Die {street} in {place} heizt sich im Sommer stark auf. Mehr Bäume würden Schatten spenden."),
+    ("Öffentliche Toilette am Markt in {place}", "Am Markt in {place} gibt es keine öffentliche Toilette; das wäre für alle eine Hilfe."),
+    ("Zebrastreifen vor der Schule an der {street}", "Kinder überqueren die {street} in {place} ohne sichere Querung. Ein Zebrastreifen fehlt."),
+    ("Jugendtreff in {place}", "Jugendliche in {place} haben keinen Ort zum Treffen. Ein offener Jugendtreff wäre toll."),
+    ("Mehr Mülleimer an der {street}", "An der {street} in {place} liegt viel Müll, weil Mülleimer fehlen."),
+    ("Trinkbrunnen im Park in {place}", "Im Park in {place} sollte es im Sommer einen Trinkbrunnen geben."),
+    ("Bessere Beleuchtung an der {street}", "Die {street} in {place} ist abends sehr dunkel. Mehr Laternen würden helfen."),
+]
+STREETS = ["Hauptstraße", "Kaiserstraße", "Hörder Bahnhofstraße", "Mallinckrodtstraße", "Hohe Straße", "Rheinische Straße", "Evinger Straße", "Märkische Straße"]
+IDEA_CATEGORIES = [code for code, kind, *_ in CATEGORIES if kind == "idea"]
+BATCH = 5000
 
-def seed(session: Session, ideas: int = 0, reports: int = 0, if_empty: bool = False, echo=print) -> None:
+
+def seed(session: Session, ideas: int = 0, reports: int = 0, if_empty: bool = False, pending: int = 0, echo=print) -> None:
     if if_empty and session.scalar(select(func.count()).select_from(User)):
         echo("demo seed: accounts exist already, nothing to do")
         return
@@ -25,12 +50,118 @@ def seed(session: Session, ideas: int = 0, reports: int = 0, if_empty: bool = Fa
     echo("demo accounts (local use only):")
     for email, password, role in DEMO_ACCOUNTS:
         echo(f"  {role:<10} {email}  password: {password}")
-    for name, seeder in _content_seeders():
-        count = {"ideas": ideas, "reports": reports}.get(name, 0)
-        if count:
-            seeder(session, count, echo)
+    if ideas or pending:
+        seed_ideas(session, ideas, pending, echo)
+    if reports:
+        echo("demo seed: reports arrive with the reports feature; --reports ignored")
 
 
-def _content_seeders():
-    """Content seeders arrive with their features (ideas, reports)."""
-    return []
+def _bulk(session: Session, model, rows: list[dict]) -> None:
+    for start in range(0, len(rows), BATCH):
+        session.execute(insert(model), rows[start : start + BATCH])
+
+
+def _citizens(session: Session, count: int) -> list[int]:
+    """Demo residents who support and comment; they share one unusable random password."""
+    existing = session.scalar(select(func.count()).select_from(User).where(User.email_key.like("citizen%@demo.dortmund.example")))
+    password_hash = hash_password(secrets.token_urlsafe(24))
+    now = utcnow()
+    rows = [
+        {
+            "email": f"citizen{i}@demo.dortmund.example",
+            "email_key": f"citizen{i}@demo.dortmund.example",
+            "password_hash": password_hash,
+            "display_name": f"Bürger*in {i}",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(existing, count)
+    ]
+    _bulk(session, User, rows)
+    return list(session.scalars(select(User.id).where(User.email_key.like("citizen%@demo.dortmund.example")).order_by(User.id)))[:count]
+
+
+def seed_ideas(session: Session, count: int, pending: int, echo=print, seed: int = 2026) -> None:
+    """`count` public ideas with about ten supports each (popular ones many more), and
+    `pending` ideas waiting in the moderation queue."""
+    rng = random.Random(seed)
+    citizen_ids = _citizens(session, max(50, min(5000, count // 20 or 50)))
+    start_id = (session.scalar(select(func.max(Idea.id))) or 0) + 1
+    now = utcnow()
+    statuses = ["published"] * 80 + ["threshold_reached"] * 8 + ["under_review"] * 5 + ["accepted"] * 4 + ["implemented"] * 2 + ["rejected"]
+    idea_rows, support_rows, follow_rows, queue_rows = [], [], [], []
+    total = count + pending
+    for n in range(total):
+        idea_id = start_id + n
+        district_slug, district_name = DISTRICTS[rng.randrange(len(DISTRICTS))]
+        title_t, body_t = IDEA_TEMPLATES[rng.randrange(len(IDEA_TEMPLATES))]
+        values = {"place": district_name, "street": rng.choice(STREETS)}
+        title = title_t.format(**values)
+        body = body_t.format(**values) + f" (Vorschlag {idea_id})"
+        is_pending = n >= count
+        author_id = rng.choice(citizen_ids)
+        # Popularity is skewed like on real platforms: a few ideas gather most supports.
+        supporters = [] if is_pending else rng.sample(citizen_ids, min(len(citizen_ids), int(20 * rng.random() ** 2 * (1 + 9 * (rng.random() < 0.1)))))
+        created = now - timedelta(minutes=total - n)
+        idea_rows.append(
+            {
+                "id": idea_id,
+                "title": title,
+                "body": body,
+                "category": rng.choice(IDEA_CATEGORIES),
+                "district": district_slug,
+                "lat": None,
+                "lon": None,
+                "status": "pending" if is_pending else rng.choice(statuses),
+                "visibility": "visible",
+                "is_public": not is_pending,
+                "author_id": author_id,
+                "support_count": len(supporters),
+                "comment_count": 0,
+                "search_text": fold(f"{title}\n{body}"),
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        support_rows.extend({"idea_id": idea_id, "user_id": u, "created_at": created} for u in supporters)
+        follow_rows.append({"idea_id": idea_id, "user_id": author_id, "created_at": created})
+        if is_pending:
+            queue_rows.append(
+                {"target_type": "idea", "target_id": idea_id, "state": "pending", "reasons": [], "flag_count": 0, "author_id": author_id, "waiting_since": created}
+            )
+    _bulk(session, Idea, idea_rows)
+    _bulk(session, Support, support_rows)
+    _bulk(session, Follow, follow_rows)
+    _bulk(session, QueueEntry, queue_rows)
+    if count and idea_rows:
+        # A few comments on the newest public ideas, so the demo app has threads to show.
+        comment_rows = [
+            {
+                "idea_id": row["id"],
+                "parent_id": None,
+                "body": rng.choice(["Gute Idee, unterstütze ich!", "Das wünsche ich mir schon lange.", "Wie soll das bezahlt werden?"]),
+                "author_id": rng.choice(citizen_ids),
+                "status": "published",
+                "visibility": "visible",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for row in idea_rows[max(0, count - 50) : count]
+        ]
+        _bulk(session, Comment, comment_rows)
+        session.execute(
+            Idea.__table__.update().where(Idea.id.in_([r["idea_id"] for r in comment_rows])).values(comment_count=1)
+        )
+    _fix_sequences(session, ("ideas",))
+    session.commit()
+    echo(f"demo seed: {count} public ideas with {len(support_rows)} supports, {pending} pending ideas in the moderation queue")
+
+
+def _fix_sequences(session: Session, tables) -> None:
+    # Explicit ids bypass PostgreSQL's sequences; move them past the highest id.
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    for table in tables:
+        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))"))

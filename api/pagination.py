@@ -82,33 +82,34 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any]):
 
 def keyset_page(
     session: Session,
-    stmt: Select,
+    stmt: Select | Sequence[Select],
     keys: Sequence[SortKey],
     kind: str,
     limit: int,
     cursor: str | None,
-    key_values=None,
 ):
-    """Run `stmt` for one page. Returns (rows, next_cursor).
+    """Run the query for one page. Returns (rows, next_cursor).
 
-    `key_values(row)` gives the integer sort values of a row (default: the key columns'
-    attribute names read off the row).
+    `stmt` may be several queries over disjoint sets of rows (e.g. public ideas and the
+    caller's own unpublished ones): each stays simple enough for its index, and their pages
+    are merged here in the same ordering.
     """
-    if cursor:
-        stmt = stmt.where(_after(keys, decode_cursor(kind, cursor, len(keys))))
-    stmt = stmt.order_by(*(k.order_by() for k in keys)).limit(limit + 1)
-    rows = list(session.execute(stmt).all() if _is_multi(stmt) else session.scalars(stmt).all())
+    parts = [stmt] if isinstance(stmt, Select) else list(stmt)
+    after = _after(keys, decode_cursor(kind, cursor, len(keys))) if cursor else None
+    rows: list = []
+    for part in parts:
+        if after is not None:
+            part = part.where(after)
+        part = part.order_by(*(k.order_by() for k in keys)).limit(limit + 1)
+        rows.extend(session.scalars(part).unique().all())
+    if len(parts) > 1:
+        rows.sort(key=lambda row: tuple(-v if k.descending else v for k, v in zip(keys, _values(row, keys))))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]
-        if key_values is None:
-            values = [getattr(last, k.column.key) for k in keys]
-        else:
-            values = key_values(last)
-        next_cursor = encode_cursor(kind, values)
+        next_cursor = encode_cursor(kind, _values(rows[-1], keys))
     return rows, next_cursor
 
 
-def _is_multi(stmt: Select) -> bool:
-    return len(stmt.column_descriptions) > 1
+def _values(row, keys: Sequence[SortKey]) -> list:
+    return [getattr(row, k.column.key) for k in keys]

@@ -327,8 +327,11 @@ def transition(
     if to == "voting":
         if any(item.feasible is None for item in rnd.items):
             raise Conflict("budget_items_unreviewed")
-        if not any(item.feasible for item in rnd.items):
+        feasible = sum(1 for item in rnd.items if item.feasible)
+        if not feasible:
             raise Conflict("budget_no_feasible_items")
+        if feasible < rnd.min_items:
+            raise Conflict("budget_too_few_feasible_items", min=rnd.min_items, feasible=feasible)
     rnd.status = to
     session.flush()
     if to == "voting":
@@ -543,11 +546,16 @@ def get_own_ballot(session: Session, voter: User, round_id: int) -> Ballot:
 # Results
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _election(rnd: BudgetRound, ballots: list[Ballot]):
     from voting import Election, Project
 
     on_ballot = [i for i in rnd.items if i.feasible]
-    projects = [Project(str(i.id), i.cost, i.title) for i in on_ballot]  # creation order breaks ties
+    # Creation order breaks ties; names on one line so that the file stays line-based.
+    projects = [Project(str(i.id), i.cost, _one_line(i.title)) for i in on_ballot]
     if rnd.ballot_type == "approval":
         raw = [[str(i) for i in b.content["item_ids"]] for b in ballots]
     else:
@@ -586,7 +594,7 @@ def _compute_results(session: Session, rnd: BudgetRound, now: datetime) -> Budge
         election,
         rnd.rule,
         outcome=outcome,
-        description=rnd.title,
+        description=_one_line(rnd.title),
         unit="Dortmund",
         instance=f"{rnd.body.slug}-{rnd.id}",
         date_end=now.astimezone(BERLIN).strftime("%d.%m.%Y"),
@@ -648,10 +656,15 @@ def advance_round(session: Session, round_id: int, now: datetime, report: Advanc
     rnd = _locked_round(session, round_id)
     if rnd.status == "proposals" and rnd.proposals_end_at is not None and rnd.proposals_end_at <= now:
         unreviewed = any(i.feasible is None for i in rnd.items)
-        if unreviewed or not any(i.feasible for i in rnd.items):
-            report.waiting.append((rnd.id, "budget_items_unreviewed" if unreviewed else "budget_no_feasible_items"))
+        if unreviewed:
+            report.waiting.append((rnd.id, "budget_items_unreviewed"))
             return
-        transition(session, None, rnd.id, "voting", now)
+        try:
+            with session.begin_nested():
+                transition(session, None, rnd.id, "voting", now)
+        except Conflict as exc:
+            report.waiting.append((rnd.id, exc.message_key))
+            return
         report.moved.append((rnd.id, "proposals", "voting"))
     if rnd.status == "voting" and rnd.voting_end_at is not None:
         if rnd.voting_end_at <= now:

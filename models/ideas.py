@@ -65,7 +65,7 @@ class Idea(Base):
         Index("ix_ideas_public_new", "is_public", "id"),
         Index("ix_ideas_public_top", "is_public", "support_count", "id"),
         Index("ix_ideas_district_public", "district", "is_public", "id"),
-        Index("ix_ideas_author", "author_id", "id"),
+        Index("ix_ideas_author", "author_id", "is_public", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -453,20 +453,30 @@ def _notify_followers(session: Session, idea: Idea, kind: str, exclude) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def list_filter(stmt, viewer: User | None, *, district=None, category=None, status=None, q=None):
-    if viewer is None:
-        stmt = stmt.where(Idea.is_public.is_(True))
-    else:
-        stmt = stmt.where((Idea.is_public.is_(True)) | ((Idea.author_id == viewer.id) & (Idea.visibility != "removed")))
-    if district:
-        stmt = stmt.where(Idea.district == district)
-    if category:
-        stmt = stmt.where(Idea.category == category)
-    if status:
-        stmt = stmt.where(Idea.status == status)
-    for term in words(q or "")[:8]:
-        stmt = stmt.where(Idea.search_text.like(like_pattern(term), escape="\\"))
-    return stmt
+def list_queries(viewer: User | None, *, district=None, category=None, status=None, q=None) -> list:
+    """Queries for an idea list: public ideas, plus the viewer's own that are not public.
+
+    Two simple queries instead of one with OR: each can walk its own index in list order.
+    """
+    def filtered(stmt):
+        if district:
+            stmt = stmt.where(Idea.district == district)
+        if category:
+            stmt = stmt.where(Idea.category == category)
+        if status:
+            stmt = stmt.where(Idea.status == status)
+        for term in words(q or "")[:8]:
+            stmt = stmt.where(Idea.search_text.like(like_pattern(term), escape="\\"))
+        return stmt
+
+    queries = [filtered(select(Idea).where(Idea.is_public.is_(True)))]
+    if viewer is not None:
+        queries.append(
+            filtered(
+                select(Idea).where(Idea.author_id == viewer.id, Idea.is_public.is_(False), Idea.visibility != "removed")
+            )
+        )
+    return queries
 
 
 def viewer_relations(session: Session, viewer: User | None, idea_ids: list[int]) -> tuple[set[int], set[int]]:

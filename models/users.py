@@ -8,7 +8,7 @@ from datetime import date, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from .base import Base, utcnow
 from .errors import Conflict, Forbidden, Invalid
@@ -56,12 +56,10 @@ class User(Base):
     block_reason: Mapped[str | None] = mapped_column(String(500))
     deleted_at: Mapped[datetime | None]
 
-    role_rows: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
-    )
-    memberships: Mapped[list[BodyMembership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
-    )
+    # Loaded on access: authors shown in lists need neither; the caller's own are loaded
+    # eagerly with the login session (see `active_session`).
+    role_rows: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    memberships: Mapped[list[BodyMembership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def roles(self) -> list[str]:
@@ -190,7 +188,11 @@ def revoke_session(auth_session: AuthSession) -> None:
 
 
 def active_session(session: Session, session_id: str) -> AuthSession | None:
-    auth_session = session.get(AuthSession, session_id)
+    auth_session = session.get(
+        AuthSession,
+        session_id,
+        options=[joinedload(AuthSession.user).selectinload(User.role_rows)],
+    )
     if auth_session is None or auth_session.revoked_at is not None:
         return None
     if auth_session.user.deleted_at is not None:

@@ -36,6 +36,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Es gibt keinen umsetzbaren Vorschlag, über den abgestimmt werden kann.",
         "en": "There is no feasible item to vote on.",
     },
+    "budget_too_few_feasible_items": {
+        "de": "Jeder Stimmzettel braucht mindestens {min} Projekt(e), es gibt aber nur {feasible} umsetzbare.",
+        "en": "Every ballot needs at least {min} item(s), but only {feasible} are feasible.",
+    },
     "budget_wrong_phase": {
         "de": "Das ist in dieser Phase der Runde („{status}“) nicht möglich.",
         "en": "This is not possible in the round's current phase ('{status}').",

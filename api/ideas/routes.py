@@ -67,8 +67,7 @@ class Ideas(MethodView):
     @blp.response(200, IdeaPageSchema)
     def get(self, args):
         """Public ideas (and the caller's own), newest or most supported first."""
-        stmt = domain.list_filter(
-            select(Idea),
+        queries = domain.list_queries(
             current_user(),
             district=args.get("district"),
             category=args.get("category"),
@@ -76,7 +75,7 @@ class Ideas(MethodView):
             q=args.get("q"),
         )
         rows, next_cursor = keyset_page(
-            db.session, stmt, SORTS[args["sort"]], f"ideas-{args['sort']}", args["limit"], args["cursor"]
+            db.session, queries, SORTS[args["sort"]], f"ideas-{args['sort']}", args["limit"], args["cursor"]
         )
         return json_response({"items": present_many(rows), "next_cursor": next_cursor})
 

@@ -59,7 +59,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ideas'))
     )
     with op.batch_alter_table('ideas', schema=None) as batch_op:
-        batch_op.create_index('ix_ideas_author', ['author_id', 'id'], unique=False)
+        batch_op.create_index('ix_ideas_author', ['author_id', 'is_public', 'id'], unique=False)
         batch_op.create_index('ix_ideas_district_public', ['district', 'is_public', 'id'], unique=False)
         batch_op.create_index('ix_ideas_public_new', ['is_public', 'id'], unique=False)
         batch_op.create_index('ix_ideas_public_top', ['is_public', 'support_count', 'id'], unique=False)

@@ -83,6 +83,6 @@ def run_in_parallel(request):
     """`run_in_parallel` from tests/conftest.py (its module name is not importable from here)."""
     for plugin in request.config.pluginmanager.get_plugins():
         path = str(getattr(plugin, "__file__", "") or "")
-        if path.endswith("conftest.py") and hasattr(plugin, "run_in_parallel"):
+        if path.replace("\\", "/").endswith("/tests/conftest.py") and hasattr(plugin, "run_in_parallel"):
             return plugin.run_in_parallel
     raise LookupError("run_in_parallel not found in tests/conftest.py")

@@ -194,6 +194,9 @@ def test_transitions(client, bud):
         r = client.post(f"{API}/rounds/{rid}/transition", json={"to": to}, headers=bud.staff.headers)
         assert r.status_code == (422 if to == "nonsense" else 409), (to, r.get_json())
     bud.transition(rid, "voting", expect=409)  # no feasible item
+    strict = bud.round(ballot={"type": "approval", "min_items": 2}, items=[("A", 10)])
+    r = client.post(f"{API}/rounds/{strict['id']}/transition", json={"to": "voting"}, headers=bud.staff.headers)
+    assert r.status_code == 409 and "mindestens 2" in r.get_json()["message"]
     assert "umsetzbar" in client.post(f"{API}/rounds/{rid}/transition", json={"to": "voting"},
                                       headers=bud.staff.headers).get_json()["message"]
     resident = bud.make_user()
