@@ -80,6 +80,11 @@ def make_app(request_log: bool, logfile: Path):
         sys.stderr = saved
 
 
+def _name(f) -> str:
+    inner = getattr(f, "func", f)  # functools.partial
+    return f"{getattr(inner, '__module__', '?')}.{getattr(inner, '__qualname__', repr(inner))}"
+
+
 def hook_timings(app, path: str, n: int) -> dict[str, float]:
     """Wrap every hook and the views with timers; return microseconds per request each."""
     totals: dict[str, float] = defaultdict(float)
@@ -96,13 +101,13 @@ def hook_timings(app, path: str, n: int) -> dict[str, float]:
         return wrapper
 
     for bp, funcs in app.before_request_funcs.items():
-        app.before_request_funcs[bp] = [timed(f"before_request {f.__module__}.{f.__qualname__}", f) for f in funcs]
+        app.before_request_funcs[bp] = [timed(f"before_request {_name(f)}", f) for f in funcs]
     for bp, funcs in app.after_request_funcs.items():
-        app.after_request_funcs[bp] = [timed(f"after_request {f.__module__}.{f.__qualname__}", f) for f in funcs]
-    app.teardown_appcontext_funcs[:] = [timed(f"teardown {f.__module__}.{f.__qualname__}", f)
+        app.after_request_funcs[bp] = [timed(f"after_request {_name(f)}", f) for f in funcs]
+    app.teardown_appcontext_funcs[:] = [timed(f"teardown {_name(f)}", f)
                                         for f in app.teardown_appcontext_funcs]
     for bp, funcs in app.teardown_request_funcs.items():
-        app.teardown_request_funcs[bp] = [timed(f"teardown_request {f.__module__}.{f.__qualname__}", f) for f in funcs]
+        app.teardown_request_funcs[bp] = [timed(f"teardown_request {_name(f)}", f) for f in funcs]
     for ep, func in list(app.view_functions.items()):
         app.view_functions[ep] = timed(f"view {ep}", func)
     # Inside the views: JWT check, SQL, serialization.

@@ -201,6 +201,16 @@ class Server:
         return n
 
 
+_HELP: dict[str, str] = {}
+
+
+def _gunicorn_has(flag: str) -> bool:
+    if "gunicorn" not in _HELP:
+        exe = str(Path(sys.executable).with_name("gunicorn"))
+        _HELP["gunicorn"] = subprocess.run([exe, "--help"], capture_output=True, text=True).stdout
+    return flag in _HELP["gunicorn"]
+
+
 def gunicorn_argv(args: argparse.Namespace, port: int) -> list[str]:
     """The one gunicorn command line for app and ceiling (only the WSGI target differs)."""
     argv = [
@@ -212,6 +222,9 @@ def gunicorn_argv(args: argparse.Namespace, port: int) -> list[str]:
         "--log-level", "info",
         "--timeout", "60",
     ]
+    if _gunicorn_has("--no-control-socket"):
+        # Newer gunicorn opens a control socket in ~/.gunicorn, shared by every server there.
+        argv.append("--no-control-socket")
     if args.worker_threads > 1:
         argv += ["--threads", str(args.worker_threads)]
     # gunicorn's access log is off unless --access-logfile is given: off for both.
@@ -385,11 +398,17 @@ def substitute(text: str, values: dict[str, str]) -> str:
 
 
 def lua_quote(s: str) -> str:
-    level = 0
-    while f"]{'=' * level}]" in s:
-        level += 1
-    eq = "=" * level
-    return f"[{eq}[{s}]{eq}]"
+    """A Lua string literal for any text (bytes outside printable ASCII as decimal escapes)."""
+    out = []
+    for b in s.encode():
+        ch = chr(b)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif 32 <= b < 127:
+            out.append(ch)
+        else:
+            out.append(f"\\{b:03d}")
+    return '"' + "".join(out) + '"'
 
 
 @dataclass
@@ -494,7 +513,8 @@ def drive(args, server: Server, req: Request, workdir: Path, tag: str, deadline:
             cp = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as exc:
             raise BenchError(f"wrk did not finish: {' '.join(argv)}") from exc
-        if cp.returncode != 0:
+        # wrk reports a broken Lua script on stderr and then carries on with plain GETs.
+        if cp.returncode != 0 or (script is not None and str(script) + ":" in cp.stderr + cp.stdout):
             raise BenchError(f"wrk failed ({cp.returncode}): {' '.join(argv)}\n{cp.stdout}\n{cp.stderr}")
         if server.proc.poll() is not None:
             raise BenchError(f"{server.name} died under load:\n{server.log_tail()}")
@@ -663,7 +683,8 @@ def render(store: dict, path: Path) -> None:
         out += ["<details><summary>wrk command lines, runs and machine</summary>", ""]
         for r in srows:
             runs = ", ".join(_f(x) for x in r.get("runs_rps", []))
-            out.append(f"- `{r['label']}`: `{r.get('wrk', '')}` — runs: {runs} req/s; ceiling run of {r['ceiling_timestamp']}")
+            out.append(f"- `{r['label']}`: `{r.get('wrk', '')}` — runs: {runs} req/s; ceiling run of "
+                       f"{r['ceiling_timestamp']}; load average afterwards {r.get('loadavg_after', '?')}")
             if r.get("lua"):
                 out += ["", "  ```lua", *("  " + ln for ln in r["lua"].rstrip().splitlines()), "  ```"]
         m = first["machine"]
@@ -722,6 +743,8 @@ def main(argv: list[str] | None = None) -> int:
     def on_signal(signum, frame):  # noqa: ARG001
         raise KeyboardInterrupt(f"signal {signum}")
 
+    # Also when started in the background (where SIGINT arrives ignored): Ctrl-C / kill -INT cleans up.
+    old_int = signal.signal(signal.SIGINT, on_signal)
     old_term = signal.signal(signal.SIGTERM, on_signal)
     old_hup = signal.signal(signal.SIGHUP, on_signal)
     log(f"temporary directory {workdir}; {machine['nproc']} CPUs, load average {machine['loadavg_before']}")
@@ -776,6 +799,7 @@ def main(argv: list[str] | None = None) -> int:
                     server_errors=app.count_log_errors() - errors_before,
                     timestamp=timestamp, command=command, settings=settings, machine=machine,
                     server=server_desc, redis=bool(ctx.env.get("REDIS_URL")),
+                    loadavg_after=" ".join(f"{x:.2f}" for x in os.getloadavg()),
                 )
                 store["rows"][f"{sc.name}/{ep.label}"] = row
                 v = verdict(row)
@@ -802,7 +826,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
         cleanup.run()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
         signal.signal(signal.SIGHUP, old_hup)
         if ok and not args.keep:
