@@ -31,7 +31,8 @@ class Database:
 
         @app.teardown_appcontext
         def remove_session(exc):  # noqa: ARG001
-            self.session.remove()
+            if self.session.registry.has():
+                self.session.remove()
 
 
 def make_engine(url: str) -> Engine:
@@ -80,10 +81,11 @@ limiter = Limiter(key_func=client_address, in_memory_fallback_enabled=True)
 
 
 def current_lang() -> str:
-    lang = getattr(g, "lang", None)
-    if lang is None:
-        try:
-            lang = request.accept_languages.best_match(["de", "en"], default="de")
-        except RuntimeError:
-            lang = "de"
+    """The caller's language (de or en), from Accept-Language, worked out once per request."""
+    try:
+        lang = g.get("lang")
+        if lang is None:
+            lang = g.lang = request.accept_languages.best_match(["de", "en"], default="de")
+    except RuntimeError:  # outside a request (CLI)
+        lang = "de"
     return lang

@@ -8,6 +8,7 @@ from api.extensions import current_lang, db
 from api.security import public
 from models.reference import Body, Category, District
 
+from .cache import cached_json
 from .schemas import BodySchema, CategoryQuerySchema, CategorySchema, DistrictSchema
 
 blp = Blueprint("reference", __name__, description="Districts, categories and bodies")
@@ -18,7 +19,10 @@ blp = Blueprint("reference", __name__, description="Districts, categories and bo
 @blp.response(200, DistrictSchema(many=True))
 def list_districts():
     """Dortmund's 12 Stadtbezirke; `id` is the slug other objects refer to."""
-    return db.session.scalars(select(District).order_by(District.position)).all()
+    return cached_json(
+        ("districts",),
+        lambda: [{"id": d.slug, "name": d.name} for d in db.session.scalars(select(District).order_by(District.position))],
+    )
 
 
 @blp.route("/categories")
@@ -27,11 +31,15 @@ def list_districts():
 @blp.response(200, CategorySchema(many=True))
 def list_categories(args):
     """Categories of ideas, litter reports and unsafe places, named in the caller's language."""
-    stmt = select(Category).order_by(Category.position)
-    if "kind" in args:
-        stmt = stmt.where(Category.kind == args["kind"])
-    lang = current_lang()
-    return [{"code": c.code, "kind": c.kind, "name": c.name(lang)} for c in db.session.scalars(stmt)]
+    kind, lang = args.get("kind"), current_lang()
+
+    def build():
+        stmt = select(Category).order_by(Category.position)
+        if kind is not None:
+            stmt = stmt.where(Category.kind == kind)
+        return [{"code": c.code, "name": c.name(lang), "kind": c.kind} for c in db.session.scalars(stmt)]
+
+    return cached_json(("categories", kind, lang), build)
 
 
 @blp.route("/bodies")
@@ -39,4 +47,6 @@ def list_categories(args):
 @blp.response(200, BodySchema(many=True))
 def list_bodies():
     """Councils that hold budget votes (Jugendparlament, Seniorenbeirat ...)."""
-    return db.session.scalars(select(Body).order_by(Body.id)).all()
+    return cached_json(
+        ("bodies",), lambda: [{"slug": b.slug, "name": b.name} for b in db.session.scalars(select(Body).order_by(Body.id))]
+    )
