@@ -101,7 +101,8 @@ def keyset_page(
         if after is not None:
             part = part.where(after)
         part = part.order_by(*(k.order_by() for k in keys)).limit(limit + 1)
-        rows.extend(session.scalars(part).unique().all())
+        result = session.execute(part)
+        rows.extend(result.scalars().unique().all() if _selects_entity(part) else result.all())
     if len(parts) > 1:
         rows.sort(key=lambda row: tuple(-v if k.descending else v for k, v in zip(keys, _values(row, keys))))
     next_cursor = None
@@ -109,6 +110,11 @@ def keyset_page(
         rows = rows[:limit]
         next_cursor = encode_cursor(kind, _values(rows[-1], keys))
     return rows, next_cursor
+
+
+def _selects_entity(stmt: Select) -> bool:
+    description = stmt.column_descriptions[0]
+    return description.get("entity") is not None and description.get("expr") is description.get("entity")
 
 
 def _values(row, keys: Sequence[SortKey]) -> list:

@@ -1,24 +1,40 @@
 """Objects as the API shows them, for a given viewer. One presenter per resource."""
 from __future__ import annotations
 
-from api.fields import UTCDateTime
 from models.users import User
 
-_time = UTCDateTime()
 DELETED_ACCOUNT = "Gelöschtes Konto"
 
 
 def iso(value) -> str | None:
-    return _time._serialize(value, None, None)
+    # Stored values are UTC already (models.base.UTCDateTime); this runs for every listed row.
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def user_ref(user: User | None) -> dict:
-    if user is None or user.deleted_at is not None:
+    if user is None:
         return {"id": None, "display_name": DELETED_ACCOUNT}
-    return {"id": user.id, "display_name": user.display_name}
+    return user_ref_from(user.id, user.display_name, user.deleted_at)
+
+
+def user_ref_from(user_id: int | None, display_name: str | None, deleted_at) -> dict:
+    """`{id, display_name}` of an author; erased accounts show as "Gelöschtes Konto"."""
+    if user_id is None or deleted_at is not None:
+        return {"id": None, "display_name": DELETED_ACCOUNT}
+    return {"id": user_id, "display_name": display_name}
 
 
 def idea(idea, viewer: User | None, supported: bool = False, following: bool = False) -> dict:
+    """An Idea object as its viewer sees it."""
+    return idea_fields(idea, user_ref(idea.author), idea.can_see_moderation(viewer), supported, following)
+
+
+def may_see_moderation(viewer: User | None, author_id: int | None) -> bool:
+    return viewer is not None and (viewer.id == author_id or viewer.is_moderator or viewer.is_staff)
+
+
+def idea_fields(idea, author: dict, show_moderation: bool, supported: bool, following: bool) -> dict:
+    """The Idea shape from anything with the idea's column attributes (an Idea or a list row)."""
     return {
         "id": idea.id,
         "title": idea.title,
@@ -28,7 +44,7 @@ def idea(idea, viewer: User | None, supported: bool = False, following: bool = F
         "location": {"lat": idea.lat, "lon": idea.lon} if idea.lat is not None else None,
         "status": idea.status,
         "visibility": idea.visibility,
-        "author": user_ref(idea.author),
+        "author": author,
         "support_count": idea.support_count,
         "comment_count": idea.comment_count,
         "supported_by_me": supported,
@@ -40,7 +56,7 @@ def idea(idea, viewer: User | None, supported: bool = False, following: bool = F
         ),
         "moderation": (
             {"reason_code": idea.moderation_reason_code, "note": idea.moderation_note, "decided_at": iso(idea.moderation_decided_at)}
-            if idea.moderation_decided_at is not None and idea.can_see_moderation(viewer)
+            if idea.moderation_decided_at is not None and show_moderation
             else None
         ),
         "created_at": iso(idea.created_at),

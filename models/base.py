@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -52,3 +52,16 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Revisioned:
+    """Models with a `revision` column that every ORM update increments.
+
+    Incremented in SQL (`revision = revision + 1`), so two parallel updates never end on the
+    same number; caches of a rendering key on it.
+    """
+
+
+@event.listens_for(Revisioned, "before_update", propagate=True)
+def _bump_revision(mapper, connection, target) -> None:  # noqa: ARG001
+    target.revision = type(target).revision + 1

@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
-from .base import Base, utcnow
+from .base import Base, Revisioned, utcnow
 from .errors import Conflict, Forbidden, Invalid
 from .reference import Body
 
@@ -41,8 +41,9 @@ def email_is_valid(email: str) -> bool:
     return len(email) <= 254 and EMAIL_PATTERN.match(email) is not None
 
 
-class User(Base):
+class User(Revisioned, Base):
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str | None] = mapped_column(String(254))
@@ -55,6 +56,9 @@ class User(Base):
     blocked_until: Mapped[datetime | None]
     block_reason: Mapped[str | None] = mapped_column(String(500))
     deleted_at: Mapped[datetime | None]
+    # Bumped on every ORM update (models.base.Revisioned): caches of what others see of
+    # this account (name, erased or not) key on it.
+    revision: Mapped[int] = mapped_column(default=0)
 
     # Loaded on access: authors shown in lists need neither; the caller's own are loaded
     # eagerly with the login session (see `active_session`).

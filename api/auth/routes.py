@@ -45,7 +45,7 @@ def _failed_login(response) -> bool:
 @public
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"], key_func=lambda: "register:" + client_address())
 @writes
-@blp.arguments(RegisterSchema)
+@blp.arguments(RegisterSchema())
 @blp.response(201, SessionSchema)
 def register(payload):
     """Create an account and log in."""
@@ -58,7 +58,7 @@ def register(payload):
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key, deduct_when=_failed_login)
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=_login_address_key, deduct_when=_failed_login)
 @writes
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema())
 @blp.response(200, SessionSchema)
 @blp.alt_response(401, description="Wrong e-mail address or password")
 @blp.alt_response(429, description="Too many failed attempts for this account or address")
@@ -100,7 +100,7 @@ class Me(MethodView):
 
     @login_required
     @writes
-    @blp.arguments(ProfileUpdateSchema)
+    @blp.arguments(ProfileUpdateSchema())
     @blp.response(200, UserSchema)
     def patch(self, payload):
         """Change the display name."""

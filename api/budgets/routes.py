@@ -81,7 +81,7 @@ def list_members(slug):
 class Membership(MethodView):
     @login_required(role="admin")
     @writes
-    @blp.arguments(BudgetMembershipInSchema)
+    @blp.arguments(BudgetMembershipInSchema())
     @blp.response(204)
     def put(self, payload, slug, user_id):
         """Make a user a member for a term, or change the term (audited)."""
@@ -103,7 +103,7 @@ class Membership(MethodView):
 @blp.route("/bodies/<slug>/rounds")
 class Rounds(MethodView):
     @public
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(PageArgs(), location="query")
     @blp.response(200, BudgetRoundPageSchema)
     def get(self, args, slug):
         """A body's budget rounds, newest first; drafts only for staff."""
@@ -119,7 +119,7 @@ class Rounds(MethodView):
 
     @login_required(role="staff", contributes=True)
     @writes(idempotent=True)
-    @blp.arguments(BudgetRoundInSchema)
+    @blp.arguments(BudgetRoundInSchema())
     @blp.response(201, BudgetRoundSchema)
     def post(self, payload, slug):
         """Open a new round in `draft` (staff)."""
@@ -139,7 +139,7 @@ def get_round(round_id):
 @blp.route("/rounds/<id:round_id>/transition", methods=["POST"])
 @login_required(role="staff", contributes=True)
 @writes
-@blp.arguments(BudgetTransitionInSchema)
+@blp.arguments(BudgetTransitionInSchema())
 @blp.response(200, BudgetRoundSchema)
 @blp.alt_response(409, description="Illegal transition, or unreviewed / no feasible items when opening the vote")
 def transition(payload, round_id):
@@ -154,7 +154,7 @@ def transition(payload, round_id):
 @login_required(contributes=True)
 @writes(idempotent=True)
 @checked_first(_may_propose)
-@blp.arguments(BudgetItemInSchema)
+@blp.arguments(BudgetItemInSchema())
 @blp.response(201, BudgetItemSchema)
 def add_item(payload, round_id):
     """Propose an item (current members during `proposals`) or add one (staff, before `voting`)."""
@@ -166,7 +166,7 @@ def add_item(payload, round_id):
 @login_required(role="staff", contributes=True)
 @writes
 @checked_first(_may_review)
-@blp.arguments(BudgetReviewInSchema)
+@blp.arguments(BudgetReviewInSchema())
 @blp.response(200, BudgetItemSchema)
 def review_item(payload, round_id, item_id):
     """Decide whether an item is feasible (staff, before `voting`; a reason is required for false)."""
@@ -187,7 +187,7 @@ class OwnBallot(MethodView):
     @login_required(contributes=True)
     @writes
     @checked_first(_may_vote)
-    @blp.arguments(BudgetBallotInSchema)
+    @blp.arguments(BudgetBallotInSchema())
     @blp.response(200, BudgetBallotSchema)
     def put(self, payload, round_id):
         """Cast or replace the caller's ballot (current members, during `voting`).

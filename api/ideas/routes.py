@@ -15,6 +15,7 @@ from api.transactions import writes
 from models import ideas as domain
 from models.ideas import Comment, Idea, IdeaPolicy
 
+from .listing import idea_page
 from .schemas import (
     CommentCreateSchema,
     CommentPageSchema,
@@ -54,34 +55,18 @@ def present_many(ideas: list[Idea]) -> list[dict]:
     return [presenters.idea(i, viewer, i.id in supported, i.id in following) for i in ideas]
 
 
-SORTS = {
-    "new": [SortKey(Idea.id)],
-    "top": [SortKey(Idea.support_count), SortKey(Idea.id)],
-}
-
-
 @blp.route("/ideas")
 class Ideas(MethodView):
     @public
-    @blp.arguments(IdeaListArgs, location="query")
+    @blp.arguments(IdeaListArgs(), location="query")
     @blp.response(200, IdeaPageSchema)
     def get(self, args):
         """Public ideas (and the caller's own), newest or most supported first."""
-        queries = domain.list_queries(
-            current_user(),
-            district=args.get("district"),
-            category=args.get("category"),
-            status=args.get("status"),
-            q=args.get("q"),
-        )
-        rows, next_cursor = keyset_page(
-            db.session, queries, SORTS[args["sort"]], f"ideas-{args['sort']}", args["limit"], args["cursor"]
-        )
-        return json_response({"items": present_many(rows), "next_cursor": next_cursor})
+        return current_app.response_class(idea_page(current_user(), args), mimetype="application/json")
 
     @login_required(contributes=True)
     @writes(idempotent=True)
-    @blp.arguments(IdeaCreateSchema)
+    @blp.arguments(IdeaCreateSchema())
     @blp.response(201, IdeaSchema)
     def post(self, payload):
         """Submit an idea; it waits for moderation (`pending`) unless pre-moderation is off."""
@@ -91,7 +76,7 @@ class Ideas(MethodView):
 
 @blp.route("/ideas/similar")
 @public
-@blp.arguments(SimilarArgs, location="query")
+@blp.arguments(SimilarArgs(), location="query")
 @blp.response(200, IdeaListSchema)
 def similar(args):
     """Up to five public ideas of the district that look like a draft: support instead of duplicating."""
@@ -109,7 +94,7 @@ class IdeaResource(MethodView):
 
     @login_required(contributes=True)
     @writes
-    @blp.arguments(IdeaUpdateSchema)
+    @blp.arguments(IdeaUpdateSchema())
     @blp.response(200, IdeaSchema)
     def patch(self, payload, idea_id):
         """Edit one's own idea while nobody supports it."""
@@ -164,7 +149,7 @@ class FollowResource(MethodView):
 @blp.route("/ideas/<id:idea_id>/comments")
 class Comments(MethodView):
     @public
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(PageArgs(), location="query")
     @blp.response(200, CommentPageSchema)
     def get(self, args, idea_id):
         """Comments of an idea, oldest first, replies in the same flat list (by `parent_id`)."""
@@ -186,7 +171,7 @@ class Comments(MethodView):
 
     @login_required(contributes=True)
     @writes(idempotent=True)
-    @blp.arguments(CommentCreateSchema)
+    @blp.arguments(CommentCreateSchema())
     @blp.response(201, CommentSchema)
     def post(self, payload, idea_id):
         """Comment on a public idea, or reply to a top-level comment (one level of replies)."""
@@ -206,7 +191,7 @@ def delete_comment(idea_id, comment_id):
 @blp.route("/ideas/<id:idea_id>/response", methods=["POST"])
 @login_required(role="staff")
 @writes
-@blp.arguments(ResponseCreateSchema)
+@blp.arguments(ResponseCreateSchema())
 @blp.response(200, IdeaSchema)
 def respond(payload, idea_id):
     """The city's official answer; moves the status and notifies followers."""

@@ -50,7 +50,7 @@ def present_decision(decision: ModerationDecision, with_snapshot: bool = False) 
 @blp.route("/flags", methods=["POST"])
 @login_required(contributes=True)
 @writes(idempotent=True)
-@blp.arguments(FlagCreateSchema)
+@blp.arguments(FlagCreateSchema())
 @blp.response(201, FlagSchema)
 def create_flag(payload):
     """Flag an idea or comment as problematic; enough distinct flaggers hide it pending review."""
@@ -68,7 +68,7 @@ def create_flag(payload):
 
 @blp.route("/moderation/queue")
 @login_required(role="moderator")
-@blp.arguments(QueueArgs, location="query")
+@blp.arguments(QueueArgs(), location="query")
 @blp.response(200, QueuePageSchema)
 def queue(args):
     """Content waiting for a moderator, oldest first: pending, flagged (or hidden automatically), appeals."""
@@ -107,7 +107,7 @@ def queue(args):
 @blp.route("/moderation/decisions", methods=["POST"])
 @login_required(role="moderator")
 @writes(idempotent=True)
-@blp.arguments(DecisionCreateSchema)
+@blp.arguments(DecisionCreateSchema())
 @blp.response(201, DecisionSchema)
 def create_decision(payload):
     """Approve, reject, hide or restore content; logged with a snapshot, the author is told."""
@@ -117,7 +117,7 @@ def create_decision(payload):
 
 @blp.route("/moderation/log")
 @login_required(role="moderator")
-@blp.arguments(LogArgs, location="query")
+@blp.arguments(LogArgs(), location="query")
 @blp.response(200, LogPageSchema)
 def moderation_log(args):
     """Every decision and automatic hide, newest first, with the content as it was."""
@@ -133,7 +133,7 @@ def moderation_log(args):
 @blp.route("/moderation/appeals", methods=["POST"])
 @login_required(contributes=True)
 @writes(idempotent=True)
-@blp.arguments(AppealCreateSchema)
+@blp.arguments(AppealCreateSchema())
 @blp.response(201, AppealSchema)
 def create_appeal(payload):
     """The author appeals the latest decision on their content (once); it joins the queue."""
@@ -154,7 +154,7 @@ def create_appeal(payload):
 @blp.route("/moderation/users/<id:user_id>/block", methods=["PUT"])
 @login_required(role="moderator")
 @writes
-@blp.arguments(BlockSchema)
+@blp.arguments(BlockSchema())
 @blp.response(204)
 def block(payload, user_id):
     """Block a user (until a time, or until lifted): they can read but not contribute."""

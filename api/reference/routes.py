@@ -27,7 +27,7 @@ def list_districts():
 
 @blp.route("/categories")
 @public
-@blp.arguments(CategoryQuerySchema, location="query")
+@blp.arguments(CategoryQuerySchema(), location="query")
 @blp.response(200, CategorySchema(many=True))
 def list_categories(args):
     """Categories of ideas, litter reports and unsafe places, named in the caller's language."""

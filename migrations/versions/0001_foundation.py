@@ -52,8 +52,10 @@ def upgrade() -> None:
     sa.Column('blocked_until', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('block_reason', sa.String(length=500), nullable=True),
     sa.Column('deleted_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('email_key', name=op.f('uq_users_email_key'))
+    sa.UniqueConstraint('email_key', name=op.f('uq_users_email_key')),
+    sqlite_autoincrement=True
     )
     op.create_table('auth_sessions',
     sa.Column('id', sa.String(length=32), nullable=False),

@@ -53,10 +53,12 @@ def upgrade() -> None:
     sa.Column('moderation_decided_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_ideas_author_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['category'], ['categories.code'], name=op.f('fk_ideas_category_categories')),
     sa.ForeignKeyConstraint(['district'], ['districts.slug'], name=op.f('fk_ideas_district_districts')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ideas'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ideas')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('ideas', schema=None) as batch_op:
         batch_op.create_index('ix_ideas_author', ['author_id', 'is_public', 'id'], unique=False)

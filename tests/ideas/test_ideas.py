@@ -407,3 +407,33 @@ def test_blocked_user_reads_but_cannot_contribute(client, make_user, flow):
         assert r.get_json()["message"]
     assert client.delete(f"/api/v1/moderation/users/{troll.id}/block", headers=flow.moderator.headers).status_code == 204
     assert client.put(f"/api/v1/ideas/{idea['id']}/support", headers=troll.headers).status_code == 204
+
+
+def test_list_never_shows_a_stale_rendering(client, make_user, flow):
+    """Lists reuse each idea's rendering; every change must show at once, even within a second."""
+    author = make_user()
+    idea = flow.published(author)
+    url = f"/api/v1/ideas/{idea['id']}"
+
+    def listed():
+        return client.get("/api/v1/ideas").get_json()["items"][0]
+
+    assert listed()["title"] == idea["title"]
+    client.patch(url, json={"title": "Gleich danach geändert"}, headers=author.headers)
+    assert listed()["title"] == "Gleich danach geändert"
+    client.patch("/api/v1/me", json={"display_name": "Neuer Name"}, headers=author.headers)
+    assert listed()["author"]["display_name"] == "Neuer Name"
+    client.put(f"{url}/support", headers=make_user().headers)
+    assert listed()["support_count"] == 1
+    client.post(f"{url}/response", json={"status": "under_review", "body": "Wir prüfen das."}, headers=flow.staff.headers)
+    assert listed()["status"] == "under_review" and listed()["official_response"]["body"] == "Wir prüfen das."
+    # The author sees the moderation note in the list, others do not.
+    client.post(
+        "/api/v1/moderation/decisions",
+        json={"target_type": "idea", "target_id": idea["id"], "action": "hide", "reason_code": "off_topic", "note": "Bitte präzisieren"},
+        headers=flow.moderator.headers,
+    )
+    assert client.get("/api/v1/ideas").get_json()["items"] == []
+    own = client.get("/api/v1/ideas", headers=author.headers).get_json()["items"][0]
+    assert own["visibility"] == "hidden" and own["moderation"]["note"] == "Bitte präzisieren"
+    assert own == client.get(url, headers=author.headers).get_json()

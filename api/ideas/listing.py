@@ -1,0 +1,92 @@
+"""The idea list: the busiest answer of the app, rendered from per-idea fragments.
+
+Each idea's public rendering is encoded to JSON once per worker and reused while nothing it
+depends on changed: the fragment is keyed by the idea's counts, status, visibility and
+update times and its author's, all read by the page query itself. A changed idea gets a new
+key, so an answer is never stale; a worker that never saw an idea renders it from the
+database. Only the viewer's own flags (supported, following, moderation) are added per
+request.
+"""
+from __future__ import annotations
+
+from flask import json
+
+from api import presenters
+from api.extensions import db
+from api.pagination import decode_cursor, encode_cursor
+from models import ideas as domain
+from models.ideas import Idea
+from models.users import User
+
+MAX_FRAGMENTS = 50_000
+# idea id -> (key, JSON of the idea without its closing brace and viewer fields, moderation JSON)
+_fragments: dict[int, tuple[tuple, bytes, bytes]] = {}
+
+
+def _render_missing(rows_by_id: dict[int, tuple]) -> None:
+    if len(_fragments) + len(rows_by_id) > MAX_FRAGMENTS:
+        _fragments.clear()
+    stmt = domain.list_columns().where(Idea.id.in_(list(rows_by_id)))
+    for row in db.session.execute(stmt):
+        author = presenters.user_ref_from(row.author_id, row.author_name, row.author_deleted_at)
+        fields = presenters.idea_fields(row, author, show_moderation=True, supported=False, following=False)
+        moderation = json.dumps(fields.pop("moderation")).encode()
+        del fields["supported_by_me"], fields["following"]
+        prefix = json.dumps(fields).encode()[:-1]
+        _fragments[row.id] = (rows_by_id[row.id], prefix, moderation)
+
+
+def idea_page(viewer: User | None, args: dict) -> bytes:
+    sort = args["sort"]
+    kind = f"ideas-{sort}"
+    sort_width = len(domain.LIST_SORT_COLUMNS[sort])
+    after = decode_cursor(kind, args["cursor"], sort_width) if args["cursor"] else None
+    limit = args["limit"]
+    rows = domain.list_page_keys(
+        db.session,
+        viewer,
+        sort,
+        limit,
+        after,
+        district=args.get("district"),
+        category=args.get("category"),
+        status=args.get("status"),
+        q=args.get("q"),
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(kind, [last[0]] if sort == "new" else [last[1], last[0]])
+
+    missing = {row[0]: row for row in rows if _fragments.get(row[0], (None,))[0] != row}
+    if missing:
+        _render_missing(missing)
+    supported, following = domain.viewer_relations(db.session, viewer, [row[0] for row in rows])
+    true, false, null = b"true", b"false", b"null"
+    items = []
+    for row in rows:
+        idea_id = row[0]
+        _key, prefix, moderation = _fragments[idea_id]
+        show_moderation = presenters.may_see_moderation(viewer, row[6])
+        items.append(
+            b"".join(
+                (
+                    prefix,
+                    b',"moderation":',
+                    moderation if show_moderation else null,
+                    b',"supported_by_me":',
+                    true if idea_id in supported else false,
+                    b',"following":',
+                    true if idea_id in following else false,
+                    b"}",
+                )
+            )
+        )
+    return b'{"items":[' + b",".join(items) + b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"
+
+
+def clear() -> None:
+    _fragments.clear()
+
+
