@@ -90,7 +90,6 @@ def _init_request_conventions(app: Flask) -> None:
     def conventions():
         # An outer app context (CLI, tests) may outlive one request: never inherit its caller.
         g.current_user = None
-        g.auth_session = None
         g.lang = None
         write_intent.set(request.method not in READ_METHODS)
         if request.method in BODY_METHODS and _has_body():

@@ -11,7 +11,7 @@ from functools import wraps
 from flask import Flask, g, jsonify, request
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 
-from models.users import User, active_session
+from models.users import Caller, User, caller_for_session
 
 from .errors import abort_json, error_body
 from .extensions import db, jwt
@@ -34,15 +34,24 @@ def _verify(optional: bool = False, refresh: bool = False) -> None:
     verify_jwt_in_request(optional=optional, refresh=refresh)
 
 
-def current_user() -> User | None:
+def current_user() -> Caller | None:
+    """The authenticated caller (id, roles, block), or None for anonymous requests."""
     return getattr(g, "current_user", None)
 
 
-def require_user() -> User:
+def require_user() -> Caller:
     user = current_user()
     if user is None:
         abort_json(401, "token_missing")
     return user
+
+
+def current_account() -> User:
+    """The caller's full account, for answers and changes that concern the account itself."""
+    account = db.session.get(User, require_user().id)
+    if account is None:
+        abort_json(401, "token_revoked")
+    return account
 
 
 def public(func):
@@ -98,12 +107,13 @@ def init_jwt(app: Flask) -> None:
 
     @jwt.token_in_blocklist_loader
     def session_revoked(jwt_header, jwt_payload) -> bool:  # noqa: ARG001
-        session_id = jwt_payload.get("sid")
-        auth_session = active_session(db.session, session_id) if isinstance(session_id, str) else None
-        if auth_session is None or str(auth_session.user_id) != jwt_payload.get("sub"):
+        session_id, subject = jwt_payload.get("sid"), jwt_payload.get("sub")
+        if not isinstance(session_id, str) or not isinstance(subject, str):
             return True
-        g.current_user = auth_session.user
-        g.auth_session = auth_session
+        caller = caller_for_session(db.session, session_id, subject)
+        if caller is None:
+            return True
+        g.current_user = caller
         return False
 
     @jwt.user_lookup_loader

@@ -256,7 +256,6 @@ def submit_idea(session: Session, author: User, policy: IdeaPolicy, *, title, bo
         status="pending" if policy.premoderate_ideas else "published",
         visibility="visible",
         author_id=author.id,
-        author=author,
         support_count=0,
         comment_count=0,
     )
@@ -395,7 +394,6 @@ def add_comment(session: Session, author: User, idea_id: int, policy: IdeaPolicy
         parent_id=parent_id,
         body=body,
         author_id=author.id,
-        author=author,
         status="pending" if policy.premoderate_comments else "published",
         visibility="visible",
     )

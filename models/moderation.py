@@ -6,9 +6,10 @@ Targets (ideas and comments now, reports later) share a small protocol: `target_
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, delete, func, insert, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -16,6 +17,8 @@ from . import audit
 from .base import Base, utcnow
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .outbox import notify
+from .prepared import PreparedSelect, as_utc
+from .text import excerpt
 from .prescreen import screen
 from .users import User
 
@@ -314,7 +317,6 @@ def decide(session: Session, moderator: User, target_type: str, target_id: int, 
         reason_code=reason_code,
         note=note,
         moderator_id=moderator.id,
-        moderator=moderator,
         author_id=target.author_id,
         snapshot=snapshot,
     )
@@ -430,3 +432,85 @@ def unblock_user(session: Session, moderator: User, user_id: int) -> None:
     user.blocked_until = None
     user.block_reason = None
 
+
+
+# ---------------------------------------------------------------------------------------
+# The queue as moderators read it (a hot path: prepared statements, see models.prepared)
+# ---------------------------------------------------------------------------------------
+
+
+def _queue_statement(by_type: bool, by_state: bool, after: bool):
+    queue, users, appeals = QueueEntry.__table__, User.__table__, Appeal.__table__
+    stmt = (
+        select(
+            queue.c.id,
+            queue.c.target_type,
+            queue.c.target_id,
+            queue.c.state,
+            queue.c.reasons,
+            queue.c.flag_count,
+            queue.c.author_id,
+            users.c.display_name,
+            users.c.deleted_at,
+            queue.c.waiting_since,
+            appeals.c.id,
+            appeals.c.text,
+            appeals.c.created_at,
+        )
+        .join_from(queue, users, queue.c.author_id == users.c.id, isouter=True)
+        .join_from(queue, appeals, queue.c.appeal_id == appeals.c.id, isouter=True)
+    )
+    if by_type:
+        stmt = stmt.where(queue.c.target_type == bindparam("target_type"))
+    if by_state:
+        stmt = stmt.where(queue.c.state == bindparam("state"))
+    if after:
+        stmt = stmt.where(queue.c.id > bindparam("after"))
+    return stmt.order_by(queue.c.id).limit(bindparam("limit"))
+
+
+def _excerpt_statement(target_type: str, count: int):
+    from .ideas import Comment, Idea
+
+    ids = [bindparam(f"id{i}") for i in range(count)]
+    if target_type == "idea":
+        return select(Idea.id, Idea.title, Idea.body).where(Idea.id.in_(ids))
+    return select(Comment.id, Comment.body).where(Comment.id.in_(ids))
+
+
+QUEUE_PAGE = PreparedSelect(_queue_statement)
+TARGET_TEXTS = PreparedSelect(_excerpt_statement)
+
+
+def queue_page(session: Session, target_type: str | None, state: str | None, limit: int, after: int | None) -> list[dict]:
+    """Up to limit + 1 waiting items, oldest first, with their excerpts."""
+    params = {"target_type": target_type, "state": state, "after": after, "limit": limit + 1}
+    rows = QUEUE_PAGE.rows(session, (target_type is not None, state is not None, after is not None), params)
+    texts: dict[tuple[str, int], str] = {}
+    for kind in ("idea", "comment"):
+        ids = [row[2] for row in rows if row[1] == kind]
+        if not ids:
+            continue
+        found = TARGET_TEXTS.rows(session, (kind, len(ids)), {f"id{i}": v for i, v in enumerate(ids)})
+        for found_row in found:
+            text = f"{found_row[1]}: {found_row[2]}" if kind == "idea" else found_row[1]
+            texts[(kind, found_row[0])] = excerpt(text)
+    items = []
+    for (entry_id, kind, target_id, entry_state, reasons, flags, author_id, author_name, author_deleted_at,
+         waiting_since, appeal_id, appeal_text, appeal_at) in rows:
+        items.append(
+            {
+                "entry_id": entry_id,
+                "target_type": kind,
+                "target_id": target_id,
+                "state": entry_state,
+                "excerpt": texts.get((kind, target_id), ""),
+                "flags": flags,
+                # JSON columns come back as text from the driver on SQLite.
+                "reasons": json.loads(reasons) if isinstance(reasons, str) else (reasons or []),
+                "author": (author_id, author_name, author_deleted_at),
+                "waiting_since": as_utc(waiting_since),
+                "appeal": (appeal_id, appeal_text, as_utc(appeal_at)) if appeal_id is not None else None,
+            }
+        )
+    return items

@@ -8,6 +8,7 @@ gives them (SQLite: times as text), so callers use them for keys and ids, not fo
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Callable, Hashable
 
 from sqlalchemy.orm import Session
@@ -43,3 +44,11 @@ class PreparedSelect:
             return cursor.fetchall()
         finally:
             cursor.close()
+
+
+def as_utc(value) -> datetime | None:
+    """A driver's time value as an aware UTC datetime (SQLite hands back text)."""
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

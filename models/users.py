@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, bindparam, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Base, Revisioned, utcnow
 from .errors import Conflict, Forbidden, Invalid
+from .prepared import PreparedSelect, as_utc
 from .reference import Body
 
 ROLES = ("resident", "moderator", "staff", "admin")
@@ -41,7 +43,54 @@ def email_is_valid(email: str) -> bool:
     return len(email) <= 254 and EMAIL_PATTERN.match(email) is not None
 
 
-class User(Revisioned, Base):
+class Permissions:
+    """Role and block checks shared by the ORM `User` and the request's `Caller`.
+
+    Needs `roles` (always with "resident") and `blocked_until`.
+    """
+
+    roles: list[str] | tuple[str, ...]
+    blocked_until: datetime | None
+
+    def has_role(self, role: str) -> bool:
+        """Roles are additive and `admin` passes every check."""
+        roles = self.roles
+        return role in roles or "admin" in roles
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.has_role("moderator")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.has_role("staff")
+
+    def is_blocked(self, now: datetime | None = None) -> bool:
+        if self.blocked_until is None:
+            return False
+        return self.blocked_until > (now or utcnow())
+
+    def ensure_may_contribute(self) -> None:
+        """A blocked user may read but not create or change anything."""
+        if self.is_blocked():
+            raise Forbidden("user_blocked", until=self.blocked_until)
+
+
+@dataclass(frozen=True)
+class Caller(Permissions):
+    """The authenticated caller of a request, read with two small queries per request.
+
+    Authorization and viewer checks need only this; operations that change the account
+    itself load the `User`.
+    """
+
+    id: int
+    roles: tuple[str, ...]
+    blocked_until: datetime | None
+    session_id: str
+
+
+class User(Permissions, Revisioned, Base):
     __tablename__ = "users"
     __table_args__ = {"sqlite_autoincrement": True}
 
@@ -69,29 +118,6 @@ class User(Revisioned, Base):
     def roles(self) -> list[str]:
         extra = {r.role for r in self.role_rows}
         return ["resident"] + [r for r in EXTRA_ROLES if r in extra]
-
-    def has_role(self, role: str) -> bool:
-        """Roles are additive and `admin` passes every check."""
-        roles = self.roles
-        return role in roles or "admin" in roles
-
-    @property
-    def is_moderator(self) -> bool:
-        return self.has_role("moderator")
-
-    @property
-    def is_staff(self) -> bool:
-        return self.has_role("staff")
-
-    def is_blocked(self, now: datetime | None = None) -> bool:
-        if self.blocked_until is None:
-            return False
-        return self.blocked_until > (now or utcnow())
-
-    def ensure_may_contribute(self) -> None:
-        """A blocked user may read but not create or change anything."""
-        if self.is_blocked():
-            raise Forbidden("user_blocked", until=self.blocked_until)
 
     def current_memberships(self, today: date) -> list[BodyMembership]:
         return [m for m in self.memberships if m.term_start <= today <= m.term_end]
@@ -186,22 +212,31 @@ def open_session(session: Session, user: User) -> AuthSession:
     return auth_session
 
 
-def revoke_session(auth_session: AuthSession) -> None:
-    if auth_session.revoked_at is None:
+def revoke_session(session: Session, session_id: str) -> None:
+    auth_session = session.get(AuthSession, session_id)
+    if auth_session is not None and auth_session.revoked_at is None:
         auth_session.revoked_at = utcnow()
 
 
-def active_session(session: Session, session_id: str) -> AuthSession | None:
-    auth_session = session.get(
-        AuthSession,
-        session_id,
-        options=[joinedload(AuthSession.user).selectinload(User.role_rows)],
-    )
-    if auth_session is None or auth_session.revoked_at is not None:
+_CALLER = PreparedSelect(
+    lambda: select(AuthSession.user_id, AuthSession.revoked_at, User.deleted_at, User.blocked_until)
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.id == bindparam("session_id"))
+)
+_ROLES = PreparedSelect(lambda: select(UserRole.role).where(UserRole.user_id == bindparam("user_id")))
+
+
+def caller_for_session(session: Session, session_id: str, user_id: str) -> Caller | None:
+    """The caller behind a token's login session, or None when it was revoked or erased."""
+    found = _CALLER.rows(session, (), {"session_id": session_id})
+    if not found:
         return None
-    if auth_session.user.deleted_at is not None:
+    owner_id, revoked_at, deleted_at, blocked_until = found[0]
+    if revoked_at is not None or deleted_at is not None or str(owner_id) != user_id:
         return None
-    return auth_session
+    extra = {row[0] for row in _ROLES.rows(session, (), {"user_id": owner_id})}
+    roles = ("resident", *(r for r in EXTRA_ROLES if r in extra))
+    return Caller(id=owner_id, roles=roles, blocked_until=as_utc(blocked_until), session_id=session_id)
 
 
 def grant_role(session: Session, user: User, role: str) -> None:

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from api.errors import abort_json
 from api.extensions import client_address, db, limiter
-from api.security import login_required, public, refresh_token_required, require_user
+from api.security import current_account, login_required, public, refresh_token_required, require_user
 from api.transactions import writes
 from models import users
 
@@ -85,9 +85,7 @@ def refresh():
 @blp.response(204)
 def logout():
     """End this login session: its access and refresh tokens stop working everywhere."""
-    from flask import g
-
-    users.revoke_session(g.auth_session)
+    users.revoke_session(db.session, require_user().session_id)
 
 
 @blp.route("/me")
@@ -96,7 +94,7 @@ class Me(MethodView):
     @blp.response(200, UserSchema)
     def get(self):
         """The caller's own account."""
-        return require_user()
+        return current_account()
 
     @login_required
     @writes
@@ -104,7 +102,7 @@ class Me(MethodView):
     @blp.response(200, UserSchema)
     def patch(self, payload):
         """Change the display name."""
-        user = require_user()
+        user = current_account()
         user.display_name = payload["display_name"]
         db.session.flush()
         return user

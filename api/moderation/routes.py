@@ -7,12 +7,12 @@ from sqlalchemy import select
 
 from api import presenters
 from api.extensions import db
-from api.pagination import SortKey, keyset_page
+from api.pagination import SortKey, decode_cursor, encode_cursor, keyset_page
 from api.responses import created, json_response
 from api.security import login_required, require_user
 from api.transactions import writes
 from models import moderation as domain
-from models.moderation import ModerationDecision, QueueEntry
+from models.moderation import ModerationDecision
 
 from .schemas import (
     AppealCreateSchema,
@@ -72,35 +72,30 @@ def create_flag(payload):
 @blp.response(200, QueuePageSchema)
 def queue(args):
     """Content waiting for a moderator, oldest first: pending, flagged (or hidden automatically), appeals."""
-    stmt = select(QueueEntry)
-    if "type" in args:
-        stmt = stmt.where(QueueEntry.target_type == args["type"])
-    if "state" in args:
-        stmt = stmt.where(QueueEntry.state == args["state"])
-    entries, next_cursor = keyset_page(
-        db.session, stmt, [SortKey(QueueEntry.id, descending=False)], "queue", args["limit"], args["cursor"]
-    )
-    targets = domain.load_targets(db.session, [(e.target_type, e.target_id) for e in entries])
-    items = []
-    for entry in entries:
-        target = targets.get((entry.target_type, entry.target_id))
-        items.append(
-            {
-                "target_type": entry.target_type,
-                "target_id": entry.target_id,
-                "state": entry.state,
-                "excerpt": target.excerpt() if target is not None else "",
-                "flags": entry.flag_count,
-                "reasons": entry.reasons,
-                "author": presenters.user_ref(entry.author),
-                "waiting_since": presenters.iso(entry.waiting_since),
-                "appeal": (
-                    {"id": entry.appeal.id, "text": entry.appeal.text, "created_at": presenters.iso(entry.appeal.created_at)}
-                    if entry.appeal is not None
-                    else None
-                ),
-            }
-        )
+    after = decode_cursor("queue", args["cursor"], 1)[0] if args["cursor"] else None
+    entries = domain.queue_page(db.session, args.get("type"), args.get("state"), args["limit"], after)
+    next_cursor = None
+    if len(entries) > args["limit"]:
+        entries = entries[: args["limit"]]
+        next_cursor = encode_cursor("queue", [entries[-1]["entry_id"]])
+    items = [
+        {
+            "target_type": e["target_type"],
+            "target_id": e["target_id"],
+            "state": e["state"],
+            "excerpt": e["excerpt"],
+            "flags": e["flags"],
+            "reasons": e["reasons"],
+            "author": presenters.user_ref_from(*e["author"]),
+            "waiting_since": presenters.iso(e["waiting_since"]),
+            "appeal": (
+                {"id": e["appeal"][0], "text": e["appeal"][1], "created_at": presenters.iso(e["appeal"][2])}
+                if e["appeal"] is not None
+                else None
+            ),
+        }
+        for e in entries
+    ]
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
