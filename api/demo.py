@@ -5,7 +5,7 @@ import random
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -152,7 +152,10 @@ def seed_ideas(session: Session, count: int, pending: int, echo=print, seed: int
         session.execute(
             Idea.__table__.update().where(Idea.id.in_([r["idea_id"] for r in comment_rows])).values(comment_count=1)
         )
-    _fix_sequences(session, ("ideas",))
+    _fix_sequences(session, ("ideas", "users"))
+    session.commit()
+    # Fresh planner statistics: without them SQLite may walk the wrong index on big tables.
+    session.execute(text("ANALYZE"))
     session.commit()
     echo(f"demo seed: {count} public ideas with {len(support_rows)} supports, {pending} pending ideas in the moderation queue")
 
@@ -161,7 +164,5 @@ def _fix_sequences(session: Session, tables) -> None:
     # Explicit ids bypass PostgreSQL's sequences; move them past the highest id.
     if session.get_bind().dialect.name != "postgresql":
         return
-    from sqlalchemy import text
-
     for table in tables:
         session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))"))

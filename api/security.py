@@ -14,7 +14,7 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from models.users import Caller, User, caller_for_session
 
 from .errors import abort_json, error_body
-from .extensions import db, jwt
+from .extensions import db, jwt, write_intent
 from .i18n import translate
 
 BEARER = [{"bearerAuth": []}]
@@ -110,7 +110,14 @@ def init_jwt(app: Flask) -> None:
         session_id, subject = jwt_payload.get("sid"), jwt_payload.get("sub")
         if not isinstance(session_id, str) or not isinstance(subject, str):
             return True
-        caller = caller_for_session(db.session, session_id, subject)
+        # A read of its own: a changing request's write transaction (and on SQLite its
+        # writer lock) should start with the work, not with the token check.
+        token = write_intent.set(False)
+        try:
+            caller = caller_for_session(db.session, session_id, subject)
+        finally:
+            write_intent.reset(token)
+            db.session.rollback()
         if caller is None:
             return True
         g.current_user = caller

@@ -133,6 +133,44 @@ class Scenario:
                 raise ValueError(f"scenario {self.name}: endpoint {e.label!r} needs a User({e.auth!r}) setup step")
 
 
+# --------------------------------------------------------------------------- setup helpers
+def open_ballot_round(ctx) -> None:
+    """A Jugendparlament round in voting, with the bench resident as a current member."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    email = f"bench-resident@example.org"
+    out = subprocess.run(
+        [sys.executable, str(repo / "bench" / "setup_ballot.py"), email],
+        env={**ctx.env, "DATABASE_URL": ctx.database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=repo,
+        timeout=300,
+    ).stdout
+    for line in out.splitlines():
+        key, _, value = line.partition("=")
+        ctx.vars[key] = value
+
+
+def _ideas(name: str, database: str, ideas: int, target: float | None, description: str) -> Scenario:
+    return Scenario(
+        name=name,
+        database=database,
+        description=description,
+        setup=[Cli("db", "upgrade"), Cli("demo", "seed", "--ideas", str(ideas)), User("resident")],
+        endpoints=[
+            Endpoint("ideas anonymous", "/api/v1/ideas", target_ratio=target),
+            Endpoint("ideas top anonymous", "/api/v1/ideas?sort=top"),
+            Endpoint("ideas logged in", "/api/v1/ideas", auth="resident"),
+            Endpoint("ideas search", "/api/v1/ideas?district=hoerde&q=spielplatz"),
+        ],
+    )
+
+
 # --------------------------------------------------------------------------- the scenarios
 SCENARIOS: list[Scenario] = [
     Scenario(
@@ -154,6 +192,53 @@ SCENARIOS: list[Scenario] = [
         endpoints=[
             Endpoint("districts", "/api/v1/districts", target_ratio=0.7, target_p99_ms=10.0),
             Endpoint("me (resident)", "/api/v1/me", auth="resident"),
+        ],
+    ),
+    _ideas(
+        "ideas-sqlite-100k",
+        "sqlite",
+        100_000,
+        0.35,
+        "GET /ideas (20 per page, with counts) on 100,000 ideas with about 1.2 million supports (issue: ideas).",
+    ),
+    _ideas(
+        "ideas-sqlite-10k",
+        "sqlite",
+        10_000,
+        None,
+        "The same requests on 10,000 ideas: the 100,000-idea figures should be within 1.3× of these.",
+    ),
+    _ideas(
+        "ideas-postgres-100k",
+        "postgres",
+        100_000,
+        0.25,
+        "GET /ideas on PostgreSQL, 100,000 ideas with about 1.2 million supports (issue: ideas).",
+    ),
+    Scenario(
+        name="moderation-queue",
+        database="sqlite",
+        description="GET /moderation/queue with 100,000 ideas waiting for pre-moderation (issue: ideas).",
+        setup=[Cli("db", "upgrade"), Cli("demo", "seed", "--pending", "100000"), User("moderator")],
+        endpoints=[
+            Endpoint("queue", "/api/v1/moderation/queue", auth="moderator", target_ratio=0.3),
+            Endpoint("queue pending ideas", "/api/v1/moderation/queue?type=idea&state=pending", auth="moderator"),
+        ],
+    ),
+    Scenario(
+        name="ballot",
+        database="sqlite",
+        description="PUT /rounds/{id}/ballot: a member replaces their approval ballot (issue: budgets).",
+        setup=[Cli("db", "upgrade"), Cli("demo", "seed"), User("resident"), Py(open_ballot_round)],
+        endpoints=[
+            Endpoint(
+                "cast ballot",
+                "/api/v1/rounds/$round_id/ballot",
+                method="PUT",
+                auth="resident",
+                body='{"item_ids": [$item_ids]}',
+                target_ratio=0.4,
+            ),
         ],
     ),
 ]
