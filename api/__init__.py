@@ -91,7 +91,10 @@ def _init_request_conventions(app: Flask) -> None:
         # An outer app context (CLI, tests) may outlive one request: never inherit its caller.
         g.current_user = None
         g.lang = None
-        write_intent.set(request.method not in READ_METHODS)
+        reading = request.method in READ_METHODS
+        write_intent.set(not reading)
+        if reading:
+            db.read_only_request()
         if request.method in BODY_METHODS and _has_body():
             view = app.view_functions.get(request.endpoint) if request.endpoint else None
             accepted = getattr(view, "accepted_media_types", ("application/json",))

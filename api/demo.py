@@ -50,10 +50,48 @@ def seed(session: Session, ideas: int = 0, reports: int = 0, if_empty: bool = Fa
     echo("demo accounts (local use only):")
     for email, password, role in DEMO_ACCOUNTS:
         echo(f"  {role:<10} {email}  password: {password}")
+    seed_budget_round(session, echo)
     if ideas or pending:
         seed_ideas(session, ideas, pending, echo)
     if reports:
         echo("demo seed: reports arrive with the reports feature; --reports ignored")
+
+
+def seed_budget_round(session: Session, echo=print) -> None:
+    """The demo resident sits in the Jugendparlament, whose round takes proposals."""
+    from datetime import date
+
+    from models import budgets
+    from models.reference import Body
+
+    body = session.scalar(select(Body).where(Body.slug == "jugendparlament"))
+    if body is None or session.scalar(select(func.count()).select_from(budgets.BudgetRound).where(budgets.BudgetRound.body_id == body.id)):
+        return
+    admin = session.scalar(select(User).where(User.email_key == "admin@demo.dortmund.example"))
+    resident = session.scalar(select(User).where(User.email_key == "resident@demo.dortmund.example"))
+    this_year = date.today().year
+    budgets.set_membership(session, admin, body, resident.id, date(this_year, 1, 1), date(this_year + 1, 12, 31))
+    rnd = budgets.create_round(
+        session,
+        admin,
+        body,
+        {
+            "title": f"Jugendbudget {this_year + 1}",
+            "budget": 50_000,
+            "ballot": {"type": "approval", "max_items": 3},
+            "rule": "mes",
+        },
+    )
+    for title, description, cost in (
+        ("Skateanlage im Westpark", "Neue Rampen und Rails für die Skatefläche.", 25_000),
+        ("Bolzplatz Eving sanieren", "Neue Tore, Netze und ein Zaun.", 12_000),
+        ("Offene Jugendbibliothek", "Längere Öffnungszeiten am Wochenende.", 8_000),
+        ("Graffiti-Wand am Hafen", "Eine legale Fläche für Street-Art.", 5_000),
+    ):
+        budgets.add_item(session, admin, rnd.id, {"title": title, "description": description, "cost": cost})
+    budgets.transition(session, admin, rnd.id, "proposals")
+    session.commit()
+    echo(f"demo seed: budget round {rnd.id} of the Jugendparlament takes proposals; the demo resident is a member")
 
 
 def _bulk(session: Session, model, rows: list[dict]) -> None:

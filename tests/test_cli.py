@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 
 def test_users_create_and_promote(app, clean_app):
@@ -38,3 +41,43 @@ def test_demo_seed_creates_accounts_for_each_role(clean_app):
         assert role in r.output
     again = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert "nothing to do" in again.output
+
+
+def _pabulib_file(name: str):
+    from tests.conftest import SHARED_DATA
+
+    path = SHARED_DATA / "pabulib" / name
+    if not path.exists():
+        import pytest
+
+        pytest.skip(f"{path} not found: the shared Pabulib data sits beside the repository (../shared/data)")
+    return path
+
+
+def test_budgets_tally_prints_the_published_selection_of_assen(clean_app):
+    from voting.pabulib import read_pabulib
+
+    path = _pabulib_file("Netherlands_Assen_2024.pb")
+    published = read_pabulib(path).published_selection()
+    # A process of its own: the command must print the ids and nothing else on stdout.
+    run = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "budgets", "tally", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DATABASE_URL": "sqlite://"},
+    )
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.stdout.split()) == sorted(published)
+
+
+def test_budgets_tally_refuses_ordinal_files(clean_app):
+    path = _pabulib_file("Poland_Krakow_2018_Debniki.pb")
+    run = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "budgets", "tally", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DATABASE_URL": "sqlite://"},
+    )
+    assert run.returncode == 2 and run.stdout == "" and run.stderr

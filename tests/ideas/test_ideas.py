@@ -7,6 +7,7 @@ from sqlalchemy import event, func, select
 
 from api.extensions import db
 from models.outbox import OutboxMessage
+from models.prepared import PreparedSelect
 from tests.conftest import run_in_parallel
 
 from tests.idea_flow import IDEA
@@ -378,16 +379,20 @@ def test_list_query_count_does_not_grow_with_page_size(app, client, make_user, f
         def count(*args, **kwargs):
             counter["n"] += 1
 
+        # Both ways statements reach the database: through the engine, and prepared ones.
         event.listen(db.engine, "before_cursor_execute", count)
+        PreparedSelect.observers.append(count)
         try:
             r = client.get(f"/api/v1/ideas?limit={limit}", headers=viewer.headers)
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
+            PreparedSelect.observers.remove(count)
         assert r.status_code == 200 and len(r.get_json()["items"]) == limit
         assert all(i["supported_by_me"] and i["following"] for i in r.get_json()["items"])
         return counter["n"]
 
-    assert statements(2) == statements(10)
+    statements(10)  # every idea rendered once, as a busy server would have them
+    assert statements(2) == statements(10) >= 4  # caller, page, supported, followed
 
 
 def test_blocked_user_reads_but_cannot_contribute(client, make_user, flow):
@@ -437,3 +442,33 @@ def test_list_never_shows_a_stale_rendering(client, make_user, flow):
     own = client.get("/api/v1/ideas", headers=author.headers).get_json()["items"][0]
     assert own["visibility"] == "hidden" and own["moderation"]["note"] == "Bitte präzisieren"
     assert own == client.get(url, headers=author.headers).get_json()
+
+
+def test_idempotency_key_in_flight_is_409_and_expires_after_a_day(client, make_user, session):
+    from datetime import timedelta
+
+    from models.base import utcnow
+    from models.idempotency import IdempotencyRecord
+    from models.ideas import Idea
+
+    import hashlib
+    import json
+
+    user = make_user()
+    body = json.dumps(IDEA).encode()
+    # As if the same request were still running in another worker.
+    fingerprint = hashlib.sha256(b"POST/api/v1/ideas\0" + body).hexdigest()
+    session.add(IdempotencyRecord(user_id=user.id, key="busy", request_fingerprint=fingerprint, created_at=utcnow()))
+    session.commit()
+    r = client.post("/api/v1/ideas", data=body, content_type="application/json", headers={**user.headers, "Idempotency-Key": "busy"})
+    assert r.status_code == 409
+    first = client.post("/api/v1/ideas", json=IDEA, headers={**user.headers, "Idempotency-Key": "old"})
+    assert first.status_code == 201
+    record = session.get(IdempotencyRecord, (user.id, "old"))
+    session.refresh(record)
+    record.created_at = utcnow() - timedelta(hours=25)
+    session.commit()
+    # After 24 hours the key is forgotten: the same request creates anew.
+    again = client.post("/api/v1/ideas", json=IDEA, headers={**user.headers, "Idempotency-Key": "old"})
+    assert again.status_code == 201 and again.get_json()["id"] != first.get_json()["id"]
+    assert session.scalar(select(func.count()).select_from(Idea)) == 2
