@@ -44,8 +44,9 @@ test-postgres: install
 openapi: install
 	APP_ENV=development DATABASE_URL=sqlite:// $(FLASK) openapi write --format json openapi/openapi.json
 
-## make bench: load and scale benchmarks; writes bench/RESULTS.md
+## make bench: load and scale benchmarks, then the tally engine against pabutools; writes bench/RESULTS.md
 bench: install
+	$(PY) bench/tally.py --tally-cmd "$(FLASK) budgets tally" > bench/TALLY.md.new && mv bench/TALLY.md.new bench/TALLY.md
 	$(PY) bench/run.py
 
 clean:

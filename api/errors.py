@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, jsonify
 from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -144,9 +145,21 @@ def validation_error_response(error: ValidationError):
     return response
 
 
+def database_unavailable(error: DBAPIError):
+    """A lost database connection: a retry in a moment will work; anything else is a bug."""
+    if not error.connection_invalidated:
+        raise error
+    log.warning("database connection lost; the pool is being replaced")
+    response = jsonify(error_body(503, translate("database_unavailable")))
+    response.status_code = 503
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, domain_error_response)
     app.register_error_handler(ValidationError, validation_error_response)
+    app.register_error_handler(DBAPIError, database_unavailable)
 
     @app.errorhandler(Exception)
     def unexpected(error):  # pragma: no cover - a bug, never client input

@@ -24,6 +24,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Ein interner Fehler ist aufgetreten.",
         "en": "An internal error occurred.",
     },
+    "database_unavailable": {
+        "de": "Die Datenbank ist gerade nicht erreichbar. Bitte gleich noch einmal versuchen.",
+        "en": "The database is unavailable right now. Please try again in a moment.",
+    },
     "token_missing": {"de": "Anmeldung erforderlich.", "en": "Authentication required."},
     "token_invalid": {"de": "Das Token ist ungültig.", "en": "The token is invalid."},
     "token_expired": {"de": "Das Token ist abgelaufen.", "en": "The token has expired."},

@@ -700,6 +700,10 @@ def render(store: dict, path: Path) -> None:
             out.append(f"| {ts} | {_f(c['rps'])} | {c['p50_ms']:.2f} | {c['p99_ms']:.2f} | "
                        f"{', '.join(_f(x) for x in c['runs_rps'])} | {c['server']} | `{c['command']}` |")
         out.append("")
+    tally = path.parent / "TALLY.md"
+    if tally.exists():
+        # Written by `make bench` from bench/tally.py (our tally process against pabutools).
+        out += ["## Tally engine: `flask --app wsgi budgets tally` against pabutools", "", tally.read_text().strip(), ""]
     path.write_text("\n".join(out))
 
 

@@ -130,3 +130,22 @@ def test_every_operation_declares_who_may_call_it(app):
         if method in {"get", "post", "put", "patch", "delete"} and "security" not in operation
     ]
     assert missing == []
+
+
+def test_lost_database_connections_cost_one_503_then_recover(app, client, make_user):
+    """PostgreSQL restarted under the app: one answer says "try again" (503), then all is well."""
+    from sqlalchemy import text
+
+    from api.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("connection loss is exercised on PostgreSQL")
+    user = make_user()
+    assert client.get("/api/v1/me", headers=user.headers).status_code == 200
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+        admin.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        )
+    statuses = [client.get("/api/v1/me", headers=user.headers).status_code for _ in range(3)]
+    assert statuses[0] in (200, 503) and statuses[1:] == [200, 200]
+    assert 500 not in statuses
