@@ -8,7 +8,7 @@ find the object created but the answer missing.
 from __future__ import annotations
 
 import hashlib
-import json
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import Response, request
@@ -34,14 +34,21 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _claim_key(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
-    """Reserve the key in its own short transaction; return a finished record to replay.
+@dataclass(frozen=True)
+class StoredAnswer:
+    status: int
+    body: str
+    headers: dict
+
+
+def _claim_key(user_id: int, key: str, fingerprint: str) -> StoredAnswer | None:
+    """Reserve the key in its own short transaction; return a finished answer to replay.
 
     Raises 409 while another request holds the key and 422 when it was used for another body.
     """
     session = db.session
     for _ in range(3):
-        record = session.get(IdempotencyRecord, (user_id, key))
+        record = session.get(IdempotencyRecord, (user_id, key), populate_existing=True)
         now = utcnow()
         if record is not None and (record.is_expired(now) or record.is_abandoned(now)):
             session.execute(
@@ -52,12 +59,16 @@ def _claim_key(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | 
             session.commit()
             record = None
         if record is not None:
+            # Read it all before ending the transaction: another request may delete the row.
+            same_body = record.request_fingerprint == fingerprint
+            finished = record.completed_at is not None
+            answer = StoredAnswer(record.response_status, record.response_body, dict(record.response_headers or {})) if finished else None
             session.rollback()
-            if record.request_fingerprint != fingerprint:
+            if not same_body:
                 abort_json(422, "idempotency_key_reused", errors={"Idempotency-Key": ["idempotency_key_reused"]})
-            if record.completed_at is None:
+            if answer is None:
                 abort_json(409, "idempotency_in_flight")
-            return record
+            return answer
         session.add(IdempotencyRecord(user_id=user_id, key=key, request_fingerprint=fingerprint))
         try:
             session.commit()
@@ -76,9 +87,9 @@ def _release_key(user_id: int, key: str) -> None:
     db.session.commit()
 
 
-def _replay(record: IdempotencyRecord) -> Response:
-    response = Response(record.response_body, status=record.response_status)
-    for name, value in (record.response_headers or {}).items():
+def _replay(answer: StoredAnswer) -> Response:
+    response = Response(answer.body, status=answer.status)
+    for name, value in answer.headers.items():
         response.headers[name] = value
     response.headers["Idempotent-Replayed"] = "true"
     return response
