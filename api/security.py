@@ -103,6 +103,9 @@ def current_session_id() -> str | None:
 
 
 def init_jwt(app: Flask) -> None:
+    from .token_cache import install
+
+    install()
     jwt.init_app(app)
 
     @jwt.token_in_blocklist_loader

@@ -141,7 +141,7 @@ def open_ballot_round(ctx) -> None:
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[1]
-    email = f"bench-resident@example.org"
+    email = "bench-resident@example.org"
     out = subprocess.run(
         [sys.executable, str(repo / "bench" / "setup_ballot.py"), email],
         env={**ctx.env, "DATABASE_URL": ctx.database_url},

@@ -500,10 +500,21 @@ def _receipt(round_id: int, salt: str, content: dict) -> str:
     return hashlib.sha256(f"{round_id}\n{salt}\n{canonical}".encode()).hexdigest()
 
 
-def cast_ballot(session: Session, voter: User, round_id: int, data: dict, now: datetime | None = None) -> Ballot:
-    """Cast or replace the voter's ballot; a new salt gives a new receipt every time."""
+def ballot_box(session: Session, voter: User, round_id: int) -> BudgetRound:
+    """The round the voter may vote in now, locked against phase changes; else 404/403/409."""
     rnd = get_round(session, voter, round_id, lock="share")
     check_may_vote(session, voter, rnd)
+    return rnd
+
+
+def cast_ballot(
+    session: Session, voter: User, round_id: int, data: dict, now: datetime | None = None, box: BudgetRound | None = None
+) -> Ballot:
+    """Cast or replace the voter's ballot; a new salt gives a new receipt every time.
+
+    `box`: the round from `ballot_box` when the caller checked it already in this transaction.
+    """
+    rnd = box if box is not None and box.id == round_id else ballot_box(session, voter, round_id)
     content = validate_ballot(rnd, data)
     now = now or utcnow()
     salt = secrets.token_hex(16)

@@ -20,8 +20,8 @@ INSULT_STEMS = {
     "behindert", "volltrottel", "dummkopf", "pisser", "kackbratze", "lutscher",
     # English
     "asshole", "arsehole", "fuck", "fucking", "motherfucker", "bitch", "cunt", "dickhead",
-    "retard", "retarded", "moron", "imbecile", "bastard", "slut", "whore", "faggot",
-    "nigger", "wanker", "twat", "prick", "shithead", "dumbass", "jackass",
+    "retard", "retarded", "moron", "imbecile", "slut", "whore", "faggot",
+    "nigger", "wanker", "twat", "prick", "shithead", "dumbass", "jackass", "bitches",
 }
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]{2,}")

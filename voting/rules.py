@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-import numpy as np
 
 from .equal_shares import equal_shares
 from .explain import Explanation

@@ -162,3 +162,21 @@ def test_patch_me(client, make_user):
 def test_roles_are_additive(client, make_user):
     user = make_user("staff", "moderator")
     assert client.get("/api/v1/me", headers=user.headers).get_json()["roles"] == ["resident", "moderator", "staff"]
+
+
+def test_a_remembered_token_still_expires(client, make_user, app):
+    """Verified tokens are remembered per worker (api/token_cache.py), but never past their expiry."""
+    import time
+
+    user = make_user()
+    with app.app_context():
+        from flask_jwt_extended import decode_token
+
+        sid = decode_token(user.access_token)["sid"]
+        short = create_access_token(identity=str(user.id), additional_claims={"sid": sid}, expires_delta=timedelta(seconds=1))
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {short}"}).status_code == 200
+    time.sleep(1.2)
+    r = client.get("/api/v1/me", headers={"Authorization": f"Bearer {short}"})
+    assert r.status_code == 401 and r.get_json()["code"] == 401
+    # And a tampered copy of a remembered token is not accepted either.
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {user.access_token[:-2]}xx"}).status_code == 401

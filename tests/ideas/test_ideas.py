@@ -99,7 +99,6 @@ def test_filters_and_search_fold_umlauts_and_sharp_s(client, make_user, flow):
 
 
 def test_pagination_visits_every_idea_once_while_new_ones_arrive(client, make_user, flow, session):
-    from models.ideas import Idea
 
     user = make_user()
     for i in range(7):
