@@ -113,14 +113,17 @@ def init_jwt(app: Flask) -> None:
         session_id, subject = jwt_payload.get("sid"), jwt_payload.get("sub")
         if not isinstance(session_id, str) or not isinstance(subject, str):
             return True
-        # A read of its own: a changing request's write transaction (and on SQLite its
-        # writer lock) should start with the work, not with the token check.
-        token = write_intent.set(False)
-        try:
+        if write_intent.get():
+            # A read of its own: a changing request's write transaction (and on SQLite its
+            # writer lock) should start with the work, not with the token check.
+            token = write_intent.set(False)
+            try:
+                caller = caller_for_session(db.session, session_id, subject)
+            finally:
+                write_intent.reset(token)
+                db.session.rollback()
+        else:
             caller = caller_for_session(db.session, session_id, subject)
-        finally:
-            write_intent.reset(token)
-            db.session.rollback()
         if caller is None:
             return True
         g.current_user = caller

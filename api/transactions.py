@@ -136,6 +136,9 @@ def writes(func=None, *, idempotent: bool = False):
                 _release_key(user_id, key)
                 return response
             record = db.session.get(IdempotencyRecord, (user_id, key))
+            if record is None:  # taken over as abandoned meanwhile: store the answer anyway
+                record = IdempotencyRecord(user_id=user_id, key=key, request_fingerprint=_fingerprint())
+                db.session.add(record)
             record.completed_at = utcnow()
             record.response_status = response.status_code
             record.response_body = response.get_data(as_text=True)

@@ -440,7 +440,10 @@ def unblock_user(session: Session, moderator: User, user_id: int) -> None:
 
 
 def _queue_statement(by_type: bool, by_state: bool, after: bool):
+    from .ideas import Comment, Idea
+
     queue, users, appeals = QueueEntry.__table__, User.__table__, Appeal.__table__
+    ideas, comments = Idea.__table__, Comment.__table__
     stmt = (
         select(
             queue.c.id,
@@ -456,9 +459,15 @@ def _queue_statement(by_type: bool, by_state: bool, after: bool):
             appeals.c.id,
             appeals.c.text,
             appeals.c.created_at,
+            ideas.c.title,
+            ideas.c.body,
+            comments.c.body,
         )
         .join_from(queue, users, queue.c.author_id == users.c.id, isouter=True)
         .join_from(queue, appeals, queue.c.appeal_id == appeals.c.id, isouter=True)
+        # The excerpt comes with the entry: one query for the whole page.
+        .join_from(queue, ideas, (queue.c.target_type == "idea") & (ideas.c.id == queue.c.target_id), isouter=True)
+        .join_from(queue, comments, (queue.c.target_type == "comment") & (comments.c.id == queue.c.target_id), isouter=True)
     )
     if by_type:
         stmt = stmt.where(queue.c.target_type == bindparam("target_type"))
@@ -469,42 +478,27 @@ def _queue_statement(by_type: bool, by_state: bool, after: bool):
     return stmt.order_by(queue.c.id).limit(bindparam("limit"))
 
 
-def _excerpt_statement(target_type: str, count: int):
-    from .ideas import Comment, Idea
-
-    ids = [bindparam(f"id{i}") for i in range(count)]
-    if target_type == "idea":
-        return select(Idea.id, Idea.title, Idea.body).where(Idea.id.in_(ids))
-    return select(Comment.id, Comment.body).where(Comment.id.in_(ids))
-
-
 QUEUE_PAGE = PreparedSelect(_queue_statement)
-TARGET_TEXTS = PreparedSelect(_excerpt_statement)
 
 
 def queue_page(session: Session, target_type: str | None, state: str | None, limit: int, after: int | None) -> list[dict]:
     """Up to limit + 1 waiting items, oldest first, with their excerpts."""
     params = {"target_type": target_type, "state": state, "after": after, "limit": limit + 1}
     rows = QUEUE_PAGE.rows(session, (target_type is not None, state is not None, after is not None), params)
-    texts: dict[tuple[str, int], str] = {}
-    for kind in ("idea", "comment"):
-        ids = [row[2] for row in rows if row[1] == kind]
-        if not ids:
-            continue
-        found = TARGET_TEXTS.rows(session, (kind, len(ids)), {f"id{i}": v for i, v in enumerate(ids)})
-        for found_row in found:
-            text = f"{found_row[1]}: {found_row[2]}" if kind == "idea" else found_row[1]
-            texts[(kind, found_row[0])] = excerpt(text)
     items = []
     for (entry_id, kind, target_id, entry_state, reasons, flags, author_id, author_name, author_deleted_at,
-         waiting_since, appeal_id, appeal_text, appeal_at) in rows:
+         waiting_since, appeal_id, appeal_text, appeal_at, idea_title, idea_body, comment_body) in rows:
+        if idea_title is not None:
+            text = excerpt(f"{idea_title}: {idea_body}")
+        else:
+            text = excerpt(comment_body or "")
         items.append(
             {
                 "entry_id": entry_id,
                 "target_type": kind,
                 "target_id": target_id,
                 "state": entry_state,
-                "excerpt": texts.get((kind, target_id), ""),
+                "excerpt": text,
                 "flags": flags,
                 # JSON columns come back as text from the driver on SQLite.
                 "reasons": json.loads(reasons) if isinstance(reasons, str) else (reasons or []),

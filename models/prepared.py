@@ -49,6 +49,10 @@ class PreparedSelect:
         try:
             cursor.execute(sql, args)
             return cursor.fetchall()
+        except connection.dialect.loaded_dbapi.Error:
+            # Let SQLAlchemy see the failure: it wraps the error the usual way and, for a lost
+            # connection, invalidates the pool (answered with 503 by api.errors).
+            return connection.exec_driver_sql(sql, args).fetchall()
         finally:
             cursor.close()
 

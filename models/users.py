@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, bindparam, select
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, bindparam, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Base, Revisioned, utcnow
@@ -219,22 +219,29 @@ def revoke_session(session: Session, session_id: str) -> None:
 
 
 _CALLER = PreparedSelect(
-    lambda: select(AuthSession.user_id, AuthSession.revoked_at, User.deleted_at, User.blocked_until)
+    lambda: select(
+        AuthSession.user_id,
+        AuthSession.revoked_at,
+        User.deleted_at,
+        User.blocked_until,
+        func.aggregate_strings(UserRole.role, ","),
+    )
     .join(User, User.id == AuthSession.user_id)
+    .outerjoin(UserRole, UserRole.user_id == AuthSession.user_id)
     .where(AuthSession.id == bindparam("session_id"))
+    .group_by(AuthSession.user_id, AuthSession.revoked_at, User.deleted_at, User.blocked_until)
 )
-_ROLES = PreparedSelect(lambda: select(UserRole.role).where(UserRole.user_id == bindparam("user_id")))
 
 
 def caller_for_session(session: Session, session_id: str, user_id: str) -> Caller | None:
-    """The caller behind a token's login session, or None when it was revoked or erased."""
+    """The caller behind a token's login session (one query), or None when revoked or erased."""
     found = _CALLER.rows(session, (), {"session_id": session_id})
     if not found:
         return None
-    owner_id, revoked_at, deleted_at, blocked_until = found[0]
+    owner_id, revoked_at, deleted_at, blocked_until, role_list = found[0]
     if revoked_at is not None or deleted_at is not None or str(owner_id) != user_id:
         return None
-    extra = {row[0] for row in _ROLES.rows(session, (), {"user_id": owner_id})}
+    extra = set(role_list.split(",")) if role_list else set()
     roles = ("resident", *(r for r in EXTRA_ROLES if r in extra))
     return Caller(id=owner_id, roles=roles, blocked_until=as_utc(blocked_until), session_id=session_id)
 
