@@ -19,7 +19,9 @@ from sqlalchemy import (
     String,
     Text,
     delete,
+    event,
     insert,
+    inspect,
     or_,
     select,
     update,
@@ -145,6 +147,16 @@ class Idea(Revisioned, Base):
     def set_visibility(self, visibility: str) -> None:
         self.visibility = visibility
         self.refresh_public()
+
+
+@event.listens_for(User, "after_update")
+def author_renamed(mapper, connection, user) -> None:  # noqa: ARG001
+    """An account's new name (or its erasure) changes how its ideas render: new revisions."""
+    state = inspect(user)
+    if state.attrs.display_name.history.has_changes() or state.attrs.deleted_at.history.has_changes():
+        connection.execute(
+            update(Idea.__table__).where(Idea.__table__.c.author_id == user.id).values(revision=Idea.__table__.c.revision + 1)
+        )
 
 
 class Support(Base):
@@ -459,32 +471,6 @@ def _notify_followers(session: Session, idea: Idea, kind: str, exclude) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def list_queries(viewer: User | None, *, district=None, category=None, status=None, q=None) -> list:
-    """Queries for an idea list: public ideas, plus the viewer's own that are not public.
-
-    Two simple queries instead of one with OR: each can walk its own index in list order.
-    """
-    def filtered(stmt):
-        if district:
-            stmt = stmt.where(Idea.district == district)
-        if category:
-            stmt = stmt.where(Idea.category == category)
-        if status:
-            stmt = stmt.where(Idea.status == status)
-        for term in words(q or "")[:8]:
-            stmt = stmt.where(Idea.search_text.like(like_pattern(term), escape="\\"))
-        return stmt
-
-    queries = [filtered(list_columns().where(Idea.is_public.is_(True)))]
-    if viewer is not None:
-        queries.append(
-            filtered(
-                list_columns().where(Idea.author_id == viewer.id, Idea.is_public.is_(False), Idea.visibility != "removed")
-            )
-        )
-    return queries
-
-
 def list_columns():
     """Plain rows for lists: the idea's columns and its author's name, in one query.
 
@@ -502,8 +488,12 @@ LIST_SORT_COLUMNS = {"new": ("id",), "top": ("support_count", "id")}
 
 
 def _list_key_statement(sort: str, own: bool, district: bool, category: bool, status: bool, terms: int, after: bool):
-    """One shape of the idea-list page query: ids and everything a cached rendering depends on."""
-    ideas, users = Idea.__table__, User.__table__
+    """One shape of the idea-list page query: ids and everything a cached rendering depends on.
+
+    The author's name is part of the rendering too; renaming an account bumps the revision of
+    its ideas instead (`author_renamed`), so this hot query reads one table only.
+    """
+    ideas = Idea.__table__
     stmt = select(
         ideas.c.id,
         ideas.c.support_count,
@@ -512,8 +502,7 @@ def _list_key_statement(sort: str, own: bool, district: bool, category: bool, st
         ideas.c.status,
         ideas.c.visibility,
         ideas.c.author_id,
-        users.c.revision,
-    ).join_from(ideas, users, ideas.c.author_id == users.c.id, isouter=True)
+    )
     if own:
         stmt = stmt.where(ideas.c.author_id == bindparam("viewer"), ideas.c.is_public.is_(False), ideas.c.visibility != "removed")
     else:
@@ -543,8 +532,8 @@ LIST_KEYS = PreparedSelect(_list_key_statement)
 def list_page_keys(session: Session, viewer: User | None, sort: str, limit: int, after: list[int] | None, *, district=None, category=None, status=None, q=None) -> list[tuple]:
     """Key rows of one list page (public ideas plus the viewer's own unpublished ones), in order.
 
-    Each row: (id, support_count, comment_count, revision, status, visibility, author_id,
-    author revision): everything a rendering of the idea depends on. Returns up to limit + 1.
+    Each row: (id, support_count, comment_count, revision, status, visibility, author_id):
+    everything a rendering of the idea depends on. Returns up to limit + 1.
     """
     terms = words(q or "")[:8]
     params: dict = {"limit": limit + 1, "district": district, "category": category, "status": status}

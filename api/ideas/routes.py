@@ -44,9 +44,7 @@ def idea_policy() -> IdeaPolicy:
 
 
 def present_one(idea: Idea) -> dict:
-    viewer = current_user()
-    supported, following = domain.viewer_relations(db.session, viewer, [idea.id])
-    return presenters.idea(idea, viewer, idea.id in supported, idea.id in following)
+    return present_many([idea])[0]
 
 
 def present_many(ideas: list[Idea]) -> list[dict]:
