@@ -1,14 +1,23 @@
 """Objects as the API shows them, for a given viewer. One presenter per resource."""
 from __future__ import annotations
 
+from datetime import timezone
+
 from models.users import User
 
 DELETED_ACCOUNT = "Gelöschtes Konto"
 
 
 def iso(value) -> str | None:
-    # Stored values are UTC already (models.base.UTCDateTime); this runs for every listed row.
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    """UTC time as the API writes it. Takes datetimes (stored as UTC, models.base.UTCDateTime)
+    and, from prepared queries on SQLite, the driver's text `YYYY-MM-DD HH:MM:SS[.ffffff]`."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return f"{value[:10]}T{value[11:19]}+00:00"
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def user_ref(user: User | None) -> dict:

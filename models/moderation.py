@@ -17,7 +17,7 @@ from . import audit
 from .base import Base, utcnow
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .outbox import notify
-from .prepared import PreparedSelect, as_utc
+from .prepared import PreparedSelect
 from .text import excerpt
 from .prescreen import screen
 from .users import User
@@ -459,9 +459,10 @@ def _queue_statement(by_type: bool, by_state: bool, after: bool):
             appeals.c.id,
             appeals.c.text,
             appeals.c.created_at,
+            # The excerpt needs only the beginning of long texts.
             ideas.c.title,
-            ideas.c.body,
-            comments.c.body,
+            func.substr(ideas.c.body, 1, EXCERPT_SOURCE),
+            func.substr(comments.c.body, 1, EXCERPT_SOURCE),
         )
         .join_from(queue, users, queue.c.author_id == users.c.id, isouter=True)
         .join_from(queue, appeals, queue.c.appeal_id == appeals.c.id, isouter=True)
@@ -479,6 +480,7 @@ def _queue_statement(by_type: bool, by_state: bool, after: bool):
 
 
 QUEUE_PAGE = PreparedSelect(_queue_statement)
+EXCERPT_SOURCE = 400  # characters read for a 140-character excerpt, whitespace collapsed
 
 
 def queue_page(session: Session, target_type: str | None, state: str | None, limit: int, after: int | None) -> list[dict]:
@@ -500,11 +502,12 @@ def queue_page(session: Session, target_type: str | None, state: str | None, lim
                 "state": entry_state,
                 "excerpt": text,
                 "flags": flags,
-                # JSON columns come back as text from the driver on SQLite.
-                "reasons": json.loads(reasons) if isinstance(reasons, str) else (reasons or []),
+                # JSON columns come back as text from the driver on SQLite; most lists are empty.
+                "reasons": ([] if reasons == "[]" else json.loads(reasons)) if isinstance(reasons, str) else (reasons or []),
                 "author": (author_id, author_name, author_deleted_at),
-                "waiting_since": as_utc(waiting_since),
-                "appeal": (appeal_id, appeal_text, as_utc(appeal_at)) if appeal_id is not None else None,
+                # Driver values (text on SQLite): the presenter formats them as they are.
+                "waiting_since": waiting_since,
+                "appeal": (appeal_id, appeal_text, appeal_at) if appeal_id is not None else None,
             }
         )
     return items

@@ -9,7 +9,7 @@ request.
 """
 from __future__ import annotations
 
-from flask import json
+import orjson
 
 from api import presenters
 from api.extensions import db
@@ -30,9 +30,9 @@ def _render_missing(rows_by_id: dict[int, tuple]) -> None:
     for row in db.session.execute(stmt):
         author = presenters.user_ref_from(row.author_id, row.author_name, row.author_deleted_at)
         fields = presenters.idea_fields(row, author, show_moderation=True, supported=False, following=False)
-        moderation = json.dumps(fields.pop("moderation")).encode()
+        moderation = orjson.dumps(fields.pop("moderation"))
         del fields["supported_by_me"], fields["following"]
-        prefix = json.dumps(fields).encode()[:-1]
+        prefix = orjson.dumps(fields)[:-1]
         _fragments[row.id] = (rows_by_id[row.id], prefix, moderation)
 
 
@@ -83,7 +83,7 @@ def idea_page(viewer: User | None, args: dict) -> bytes:
                 )
             )
         )
-    return b'{"items":[' + b",".join(items) + b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"
+    return b'{"items":[' + b",".join(items) + b'],"next_cursor":' + orjson.dumps(next_cursor) + b"}"
 
 
 def clear() -> None:
