@@ -33,6 +33,16 @@ def db_upgrade():
     click.echo("database is up to date")
 
 
+@db_cli.command("purge")
+def db_purge():
+    """Delete stored Idempotency-Key answers older than 24 hours (run daily from cron)."""
+    from models.idempotency import purge_expired
+
+    removed = purge_expired(db.session)
+    db.session.commit()
+    click.echo(f"purged {removed} expired idempotency records")
+
+
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--password", required=True)

@@ -81,3 +81,23 @@ def test_budgets_tally_refuses_ordinal_files(clean_app):
         env={**os.environ, "DATABASE_URL": "sqlite://"},
     )
     assert run.returncode == 2 and run.stdout == "" and run.stderr
+
+
+def test_db_purge_forgets_expired_idempotency_answers(clean_app, make_user, session):
+    from datetime import timedelta
+
+    from models.base import utcnow
+    from models.idempotency import IdempotencyRecord
+
+    user = make_user()
+    session.add_all(
+        [
+            IdempotencyRecord(user_id=user.id, key="old", request_fingerprint="a" * 64, created_at=utcnow() - timedelta(hours=25)),
+            IdempotencyRecord(user_id=user.id, key="new", request_fingerprint="b" * 64, created_at=utcnow()),
+        ]
+    )
+    session.commit()
+    result = clean_app.test_cli_runner().invoke(args=["db", "purge"])
+    assert result.exit_code == 0 and "purged 1" in result.output
+    session.expire_all()
+    assert [r.key for r in session.query(IdempotencyRecord).all()] == ["new"]
