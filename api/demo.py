@@ -12,7 +12,7 @@ from models.base import utcnow
 from models.ideas import Comment, Follow, Idea, Support
 from models.moderation import QueueEntry
 from models.reference import CATEGORIES, DISTRICTS
-from models.text import fold
+from models.text import excerpt, fold
 from models.users import User, create_or_promote, hash_password
 
 DEMO_ACCOUNTS = [
@@ -165,7 +165,16 @@ def seed_ideas(session: Session, count: int, pending: int, echo=print, seed: int
         follow_rows.append({"idea_id": idea_id, "user_id": author_id, "created_at": created})
         if is_pending:
             queue_rows.append(
-                {"target_type": "idea", "target_id": idea_id, "state": "pending", "reasons": [], "flag_count": 0, "author_id": author_id, "waiting_since": created}
+                {
+                    "target_type": "idea",
+                    "target_id": idea_id,
+                    "state": "pending",
+                    "reasons": [],
+                    "flag_count": 0,
+                    "author_id": author_id,
+                    "waiting_since": created,
+                    "excerpt": excerpt(f"{title}: {body}"),
+                }
             )
     _bulk(session, Idea, idea_rows)
     _bulk(session, Support, support_rows)

@@ -302,6 +302,7 @@ def edit_idea(session: Session, actor: User, idea: Idea, changes: dict) -> Idea:
         idea.lat, idea.lon = (location["lat"], location["lon"]) if location else (None, None)
     idea.refresh_search_text()
     idea.updated_at = utcnow()
+    moderation.refresh_excerpt(session, idea)
     reasons = moderation.prescreen_reasons(idea.title, idea.body)
     if reasons:
         if idea.status != "pending" and idea.visibility == "visible":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, bindparam, delete, func, insert, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -18,7 +18,6 @@ from .base import Base, utcnow
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .outbox import notify
 from .prepared import PreparedSelect
-from .text import excerpt
 from .prescreen import screen
 from .users import User
 
@@ -50,6 +49,9 @@ class QueueEntry(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     appeal_id: Mapped[int | None] = mapped_column(ForeignKey("moderation_appeals.id", ondelete="SET NULL"))
     waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
+    # The target's excerpt, kept current by every change of a queued text (`_upsert_entry`,
+    # `refresh_excerpt`), so that the queue page reads one table.
+    excerpt: Mapped[str] = mapped_column(Text, default="")
 
     author: Mapped[User | None] = relationship(lazy="joined")
     appeal: Mapped[Appeal | None] = relationship(lazy="joined")
@@ -166,9 +168,11 @@ def _upsert_entry(session: Session, target, state: str, reasons: list[str] = (),
             reasons=list(dict.fromkeys(reasons)),
             flag_count=flag_delta,
             author_id=target.author_id,
+            excerpt=target.excerpt(),
         )
         session.add(entry)
     else:
+        entry.excerpt = target.excerpt()
         # An appeal stays an appeal; otherwise "flagged" outranks plain "pending".
         if entry.state != "appeal" and state in ("flagged", "appeal"):
             entry.state = state
@@ -176,6 +180,15 @@ def _upsert_entry(session: Session, target, state: str, reasons: list[str] = (),
         entry.flag_count += flag_delta
     session.flush()
     return entry
+
+
+def refresh_excerpt(session: Session, target) -> None:
+    """A queued text changed: the moderators' queue shows the new beginning."""
+    session.execute(
+        update(QueueEntry)
+        .where(QueueEntry.target_type == target.target_type, QueueEntry.target_id == target.id)
+        .values(excerpt=target.excerpt())
+    )
 
 
 def enqueue_new_content(session: Session, target, author_id: int, pending: bool, reasons: list[str]) -> None:
@@ -440,10 +453,7 @@ def unblock_user(session: Session, moderator: User, user_id: int) -> None:
 
 
 def _queue_statement(by_type: bool, by_state: bool, after: bool):
-    from .ideas import Comment, Idea
-
     queue, users, appeals = QueueEntry.__table__, User.__table__, Appeal.__table__
-    ideas, comments = Idea.__table__, Comment.__table__
     stmt = (
         select(
             queue.c.id,
@@ -459,16 +469,10 @@ def _queue_statement(by_type: bool, by_state: bool, after: bool):
             appeals.c.id,
             appeals.c.text,
             appeals.c.created_at,
-            # The excerpt needs only the beginning of long texts.
-            ideas.c.title,
-            func.substr(ideas.c.body, 1, EXCERPT_SOURCE),
-            func.substr(comments.c.body, 1, EXCERPT_SOURCE),
+            queue.c.excerpt,
         )
         .join_from(queue, users, queue.c.author_id == users.c.id, isouter=True)
         .join_from(queue, appeals, queue.c.appeal_id == appeals.c.id, isouter=True)
-        # The excerpt comes with the entry: one query for the whole page.
-        .join_from(queue, ideas, (queue.c.target_type == "idea") & (ideas.c.id == queue.c.target_id), isouter=True)
-        .join_from(queue, comments, (queue.c.target_type == "comment") & (comments.c.id == queue.c.target_id), isouter=True)
     )
     if by_type:
         stmt = stmt.where(queue.c.target_type == bindparam("target_type"))
@@ -480,7 +484,6 @@ def _queue_statement(by_type: bool, by_state: bool, after: bool):
 
 
 QUEUE_PAGE = PreparedSelect(_queue_statement)
-EXCERPT_SOURCE = 400  # characters read for a 140-character excerpt, whitespace collapsed
 
 
 def queue_page(session: Session, target_type: str | None, state: str | None, limit: int, after: int | None) -> list[dict]:
@@ -489,11 +492,7 @@ def queue_page(session: Session, target_type: str | None, state: str | None, lim
     rows = QUEUE_PAGE.rows(session, (target_type is not None, state is not None, after is not None), params)
     items = []
     for (entry_id, kind, target_id, entry_state, reasons, flags, author_id, author_name, author_deleted_at,
-         waiting_since, appeal_id, appeal_text, appeal_at, idea_title, idea_body, comment_body) in rows:
-        if idea_title is not None:
-            text = excerpt(f"{idea_title}: {idea_body}")
-        else:
-            text = excerpt(comment_body or "")
+         waiting_since, appeal_id, appeal_text, appeal_at, text) in rows:
         items.append(
             {
                 "entry_id": entry_id,

@@ -148,6 +148,7 @@ def upgrade() -> None:
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('appeal_id', sa.Integer(), nullable=True),
     sa.Column('waiting_since', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('excerpt', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['appeal_id'], ['moderation_appeals.id'], name=op.f('fk_moderation_queue_appeal_id_moderation_appeals'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_moderation_queue_author_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_moderation_queue')),

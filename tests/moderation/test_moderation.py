@@ -239,3 +239,11 @@ def test_every_moderation_route_with_every_role(client, make_user, role, allowed
     # Invalid bodies still answer 401/403 first for those who may not moderate.
     r = client.post("/api/v1/moderation/decisions", json={"nonsense": True}, headers=caller.headers if caller else {})
     assert r.status_code == (401 if caller is None else 403 if not allowed else 422)
+
+
+def test_queue_excerpt_follows_edits_of_waiting_content(client, make_user, flow):
+    author = make_user()
+    idea = flow.submit(author)
+    client.patch(f"/api/v1/ideas/{idea['id']}", json={"title": "Ein ganz neuer Titel"}, headers=author.headers)
+    item = client.get("/api/v1/moderation/queue", headers=flow.moderator.headers).get_json()["items"][0]
+    assert item["excerpt"].startswith("Ein ganz neuer Titel: ")
