@@ -82,39 +82,22 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any]):
 
 def keyset_page(
     session: Session,
-    stmt: Select | Sequence[Select],
+    stmt: Select,
     keys: Sequence[SortKey],
     kind: str,
     limit: int,
     cursor: str | None,
 ):
-    """Run the query for one page. Returns (rows, next_cursor).
-
-    `stmt` may be several queries over disjoint sets of rows (e.g. public ideas and the
-    caller's own unpublished ones): each stays simple enough for its index, and their pages
-    are merged here in the same ordering.
-    """
-    parts = [stmt] if isinstance(stmt, Select) else list(stmt)
-    after = _after(keys, decode_cursor(kind, cursor, len(keys))) if cursor else None
-    rows: list = []
-    for part in parts:
-        if after is not None:
-            part = part.where(after)
-        part = part.order_by(*(k.order_by() for k in keys)).limit(limit + 1)
-        result = session.execute(part)
-        rows.extend(result.scalars().unique().all() if _selects_entity(part) else result.all())
-    if len(parts) > 1:
-        rows.sort(key=lambda row: tuple(-v if k.descending else v for k, v in zip(keys, _values(row, keys))))
+    """Run an ORM query for one page. Returns (objects, next_cursor)."""
+    if cursor:
+        stmt = stmt.where(_after(keys, decode_cursor(kind, cursor, len(keys))))
+    stmt = stmt.order_by(*(k.order_by() for k in keys)).limit(limit + 1)
+    rows = list(session.scalars(stmt).unique())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(kind, _values(rows[-1], keys))
     return rows, next_cursor
-
-
-def _selects_entity(stmt: Select) -> bool:
-    description = stmt.column_descriptions[0]
-    return description.get("entity") is not None and description.get("expr") is description.get("entity")
 
 
 def _values(row, keys: Sequence[SortKey]) -> list:

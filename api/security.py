@@ -9,7 +9,7 @@ from copy import deepcopy
 from functools import wraps
 
 from flask import Flask, g, jsonify, request
-from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from flask_jwt_extended import verify_jwt_in_request
 
 from models.users import Caller, User, caller_for_session
 
@@ -96,10 +96,6 @@ def refresh_token_required(func):
         return func(*args, **kwargs)
 
     return _document(wrapper, security=BEARER)
-
-
-def current_session_id() -> str | None:
-    return get_jwt().get("sid")
 
 
 def init_jwt(app: Flask) -> None:

@@ -61,7 +61,6 @@ class IdeaPolicy:
     support_threshold: int = 50
     premoderate_ideas: bool = True
     premoderate_comments: bool = True
-    flag_threshold: int = 3
 
 
 class Idea(Revisioned, Base):
@@ -232,12 +231,9 @@ def get_visible_idea(session: Session, idea_id: int, viewer: User | None) -> Ide
     return idea
 
 
-def get_public_idea(session: Session, idea_id: int, for_update: bool = False) -> Idea:
+def get_public_idea(session: Session, idea_id: int) -> Idea:
     """Supports, follows and comments only attach to public ideas (others: 404)."""
-    stmt = select(Idea).where(Idea.id == idea_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    idea = session.scalars(stmt).first()
+    idea = session.get(Idea, idea_id)
     if idea is None or not idea.is_public:
         raise NotFound()
     return idea

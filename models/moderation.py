@@ -303,7 +303,7 @@ def decide(session: Session, moderator: User, target_type: str, target_id: int, 
         raise Conflict("illegal_moderation", action=action)
     appeal = _open_appeal(session, target)
     snapshot = target.snapshot()
-    was_public = _is_public(target)
+    was_public = target.is_public
 
     if action == "approve":
         if target.status != "pending":
@@ -349,16 +349,12 @@ def decide(session: Session, moderator: User, target_type: str, target_id: int, 
     return decision
 
 
-def _is_public(target) -> bool:
-    return bool(target.is_public)
-
-
 def _sync_comment_count(session: Session, target, was_public: bool) -> None:
     if target.target_type != "comment":
         return
     from .ideas import comment_became_public, comment_left_public
 
-    now_public = _is_public(target)
+    now_public = target.is_public
     if now_public and not was_public:
         comment_became_public(session, target)
     elif was_public and not now_public:

@@ -119,9 +119,6 @@ class User(Permissions, Revisioned, Base):
         extra = {r.role for r in self.role_rows}
         return ["resident"] + [r for r in EXTRA_ROLES if r in extra]
 
-    def current_memberships(self, today: date) -> list[BodyMembership]:
-        return [m for m in self.memberships if m.term_start <= today <= m.term_end]
-
 
 class UserRole(Base):
     __tablename__ = "user_roles"

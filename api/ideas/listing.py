@@ -84,9 +84,3 @@ def idea_page(viewer: User | None, args: dict) -> bytes:
             )
         )
     return b'{"items":[' + b",".join(items) + b'],"next_cursor":' + orjson.dumps(next_cursor) + b"}"
-
-
-def clear() -> None:
-    _fragments.clear()
-
-

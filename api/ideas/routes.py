@@ -39,7 +39,6 @@ def idea_policy() -> IdeaPolicy:
         support_threshold=config["IDEA_SUPPORT_THRESHOLD"],
         premoderate_ideas=config["PREMODERATE_IDEAS"],
         premoderate_comments=config["PREMODERATE_COMMENTS"],
-        flag_threshold=config["FLAG_HIDE_THRESHOLD"],
     )
 
 

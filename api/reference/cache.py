@@ -30,7 +30,3 @@ def cached_json(key: tuple, build: Callable[[], object]):
     if request.if_none_match:
         return response.make_conditional(request)
     return response
-
-
-def clear() -> None:
-    _answers.clear()
