@@ -91,12 +91,15 @@ def _init_request_conventions(app: Flask) -> None:
         # An outer app context (CLI, tests) may outlive one request: never inherit its caller.
         g.current_user = None
         g.lang = None
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
         reading = request.method in READ_METHODS
+        if not reading:
+            # A method of a MethodView carries its own marks (see api.transactions).
+            handler = getattr(getattr(view, "view_class", None), request.method.lower(), view)
+            reading = getattr(handler, "autocommit", False)
         write_intent.set(not reading)
-        if reading:
-            db.read_only_request()
+        g.without_transaction = db.read_only_request() if reading else False
         if request.method in BODY_METHODS and _has_body():
-            view = app.view_functions.get(request.endpoint) if request.endpoint else None
             accepted = getattr(view, "accepted_media_types", ("application/json",))
             if request.mimetype not in accepted:
                 abort_json(415, "unsupported_media_type")

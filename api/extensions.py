@@ -1,8 +1,13 @@
 """Database session, JWT, the flask-smorest Api, and the rate limiter."""
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import fcntl
+import os
+import threading
+import time
+import weakref
 
 from flask import Flask, g, request
 from flask_jwt_extended import JWTManager
@@ -20,10 +25,15 @@ write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_inten
 
 
 class Database:
+    # A thread's transactionless session stays open between requests this long at most, so
+    # that its connection is renewed now and then (as `pool_recycle` would on checkout).
+    IDLE_SESSION_SECONDS = 600
+
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.read_engine: Engine | None = None
         self.session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
+        self._idle = threading.local()
 
     def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"])
@@ -33,19 +43,62 @@ class Database:
         self.read_engine = (
             self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.engine.dialect.name == "postgresql" else None
         )
+        self._drop_idle_session()
         self.session.remove()
         self.session.configure(bind=self.engine)
         app.extensions["database"] = self
 
-        @app.teardown_appcontext
-        def remove_session(exc):  # noqa: ARG001
-            if self.session.registry.has():
-                self.session.remove()
+        @event.listens_for(self.engine, "handle_error")
+        def remember_failure(context):  # noqa: ARG001
+            # The thread's kept session is not reused after any database error.
+            if g:
+                g.database_failed = True
 
-    def read_only_request(self) -> None:
-        """Serve this request's queries without a transaction where the database allows it."""
-        if self.read_engine is not None and not self.session.registry.has():
-            self.session.registry.set(Session(bind=self.read_engine, expire_on_commit=False))
+        @app.teardown_appcontext
+        def remove_session(exc):
+            if not self.session.registry.has():
+                return
+            idle = getattr(self._idle, "session", None)
+            if idle is not None and self.session() is idle:
+                self.session.registry.clear()
+                if exc is None and not g.get("database_failed"):
+                    # Nothing to roll back: only forget what this request loaded.
+                    idle.expunge_all()
+                else:
+                    self._drop_idle_session()
+                return
+            self.session.remove()
+
+    def _drop_idle_session(self) -> None:
+        idle = getattr(self._idle, "session", None)
+        self._idle.session = None
+        if idle is not None:
+            idle.close()
+
+    def read_only_request(self) -> bool:
+        """Serve this request's queries without a transaction where the database allows it.
+
+        True when they will run so: each statement then commits by itself. The thread keeps
+        that session, and with it its connection, for the next such request: checking a
+        connection out of the pool and back in cost more than a whole cached list page.
+        (False when a session was already open in this thread, as in tests that arrange
+        data directly.)
+        """
+        if self.session.registry.has():
+            return False
+        idle = getattr(self._idle, "session", None)
+        now = time.monotonic()
+        if idle is not None and now - self._idle.since > self.IDLE_SESSION_SECONDS:
+            self._drop_idle_session()
+            idle = None
+        if idle is None:
+            # SQLite: reads emit no BEGIN (write_intent is off), see `make_engine`.
+            idle = self._idle.session = Session(bind=self.read_engine or self.engine, expire_on_commit=False)
+            self._idle.since = now
+            # A thread that ends gives its connection back to the pool.
+            weakref.finalize(threading.current_thread(), idle.close)
+        self.session.registry.set(idle)
+        return True
 
 
 def make_engine(url: str) -> Engine:
@@ -57,16 +110,19 @@ def make_engine(url: str) -> Engine:
             connect_args={"isolation_level": None, "timeout": 30, "check_same_thread": False},
         )
 
+        writers = WriterLock(url)
+
         @event.listens_for(engine, "connect")
-        def sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
+        def sqlite_pragmas(dbapi_connection, connection_record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
-
-        writers = WriterLock(url)
+            # A write statement run outside a transaction (models.prepared.PreparedWrite)
+            # queues for the same lock.
+            connection_record.info["writers"] = writers
 
         @event.listens_for(engine, "begin")
         def sqlite_begin(connection):
@@ -105,11 +161,21 @@ class WriterLock:
     def __init__(self, url: str):
         database = url.split("///", 1)[1] if "///" in url else ""
         self.path = f"{database}.writer-lock" if database and database != ":memory:" else None
+        # flock() excludes open files, not processes: each thread of each process needs its
+        # own open file (a handle inherited through fork would be shared, so it is reopened).
+        self._handles = threading.local()
+
+    def _handle(self):
+        handle = getattr(self._handles, "handle", None)
+        if handle is None or self._handles.pid != os.getpid():
+            handle = self._handles.handle = open(self.path, "a+")  # noqa: SIM115 - kept for the thread's life
+            self._handles.pid = os.getpid()
+        return handle
 
     def acquire(self, connection) -> None:
         if self.path is None or connection.info.get("writer_lock") is not None:
             return
-        handle = open(self.path, "a+")  # noqa: SIM115 - held until commit or rollback
+        handle = self._handle()
         fcntl.flock(handle, fcntl.LOCK_EX)
         connection.info["writer_lock"] = handle
 
@@ -117,7 +183,18 @@ class WriterLock:
         handle = info.pop("writer_lock", None)
         if handle is not None:
             fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
+
+    @contextlib.contextmanager
+    def held(self, connection):
+        """The lock for one statement outside a transaction (or already held by it)."""
+        if connection.info.get("writer_lock") is not None:
+            yield
+            return
+        self.acquire(connection)
+        try:
+            yield
+        finally:
+            self.release(connection.info)
 
 
 class ApiWithOneErrorShape(Api):

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import Response, request
+from flask import Response, g, request
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
@@ -99,6 +99,27 @@ def _run(view, args, kwargs) -> Response:
     from flask import current_app
 
     return current_app.make_response(view(*args, **kwargs))
+
+
+def one_statement_write(view):
+    """For a change that is one statement checking its own preconditions (a ballot, say).
+
+    The request runs without a transaction of its own, like a read: its queries take no
+    lock, and the statement commits by itself (on SQLite it queues for the writer lock just
+    while it runs). Nothing can be stored half-way: there is nothing but that statement.
+    """
+    in_open_transaction = writes(view)
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.get("without_transaction"):
+            return _run(view, args, kwargs)
+        # A session already open in this thread (a test's, a script's) takes the statement
+        # into its transaction: commit it as any change.
+        return in_open_transaction(*args, **kwargs)
+
+    wrapper.autocommit = True
+    return wrapper
 
 
 def writes(func=None, *, idempotent: bool = False):

@@ -20,19 +20,24 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from . import audit, outbox
-from .base import Base, utcnow
+from .base import Base, UTCDateTime, utcnow
 from .errors import Conflict, Forbidden, Invalid, NotFound
+from .prepared import PreparedSelect, PreparedWrite
 from .reference import Body
 from .users import BodyMembership, User
 
@@ -432,66 +437,134 @@ def review_item(session: Session, actor: User, round_id: int, item_id: int, feas
 # Ballots
 
 
-def check_may_vote(session: Session, user: User, rnd: BudgetRound) -> None:
-    """Not a current member: 403 whatever the phase; then the phase (409)."""
-    if not is_current_member(session, user, rnd.body_id):
-        raise Forbidden("budget_not_a_member")
-    if rnd.status != "voting":
-        raise Conflict("budget_wrong_phase", status=rnd.status)
+@dataclass(frozen=True)
+class BallotItem:
+    cost: int
+    feasible: bool | None
 
 
-def _ballot_item(rnd: BudgetRound, raw, field: str) -> BudgetItem:
+@dataclass(frozen=True)
+class BallotBox:
+    """What a ballot is checked against, read in one query: the round's phase and ballot
+    rules, its items, and whether the voter is a current member of the round's body."""
+
+    round_id: int
+    status: str
+    ballot_type: str
+    min_items: int
+    max_items: int | None
+    max_cost: int | None
+    points: int | None
+    items: dict[int, BallotItem]
+    voter_is_member: bool
+
+    def check_may_vote(self) -> None:
+        """Not a current member: 403 whatever the phase; then the phase (409)."""
+        if not self.voter_is_member:
+            raise Forbidden("budget_not_a_member")
+        if self.status != "voting":
+            raise Conflict("budget_wrong_phase", status=self.status)
+
+
+def _current_membership(voter_id, body_id):
+    today = bindparam("today", type_=Date)
+    return select(BodyMembership.id).where(
+        BodyMembership.body_id == body_id,
+        BodyMembership.user_id == voter_id,
+        BodyMembership.term_start <= today,
+        BodyMembership.term_end >= today,
+    )
+
+
+_BALLOT_BOX = PreparedSelect(
+    lambda: select(
+        BudgetRound.status,
+        BudgetRound.ballot_type,
+        BudgetRound.min_items,
+        BudgetRound.max_items,
+        BudgetRound.max_cost,
+        BudgetRound.points,
+        _current_membership(bindparam("voter_id", type_=Integer), BudgetRound.body_id).exists(),
+        BudgetItem.id,
+        BudgetItem.cost,
+        BudgetItem.feasible,
+    )
+    .outerjoin(BudgetItem, BudgetItem.round_id == BudgetRound.id)
+    .where(BudgetRound.id == bindparam("round_id", type_=Integer))
+    .order_by(BudgetItem.id)
+)
+
+
+def ballot_box(session: Session, voter, round_id: int, today: date | None = None) -> BallotBox:
+    """The round as a ballot sees it, if the voter may see the round (a draft is staff-only: 404)."""
+    rows = _BALLOT_BOX.rows(session, (), {"round_id": round_id, "voter_id": voter.id, "today": today or berlin_today()})
+    if not rows or (rows[0][0] == "draft" and not _is_staff(voter)):
+        raise NotFound()
+    status, ballot_type, min_items, max_items, max_cost, points, is_member = rows[0][:7]
+    return BallotBox(
+        round_id=round_id,
+        status=status,
+        ballot_type=ballot_type,
+        min_items=min_items,
+        max_items=max_items,
+        max_cost=max_cost,
+        points=points,
+        items={item_id: BallotItem(cost, None if feasible is None else bool(feasible)) for *_, item_id, cost, feasible in rows if item_id is not None},
+        voter_is_member=bool(is_member),
+    )
+
+
+def _ballot_item(box: BallotBox, raw, field: str) -> int:
     try:
         item_id = int(raw)
     except (TypeError, ValueError):
         raise Invalid(field, "budget_unknown_item", item=raw) from None
-    item = next((i for i in rnd.items if i.id == item_id), None)
+    item = box.items.get(item_id)
     if item is None or str(raw) != str(item_id):
         raise Invalid(field, "budget_unknown_item", item=raw)
     if not item.feasible:
         raise Invalid(field, "budget_item_not_feasible", item=item_id)
-    return item
+    return item_id
 
 
-def validate_ballot(rnd: BudgetRound, data: dict) -> dict:
+def validate_ballot(box: BallotBox, data: dict) -> dict:
     """The ballot's content in a canonical form, or Invalid naming the problem.
 
     Cumulative ballots must give out exactly `points` points (items with 0 are dropped).
     """
-    if rnd.ballot_type == "approval":
+    if box.ballot_type == "approval":
         if data.get("item_ids") is None or data.get("points") is not None:
             raise Invalid("item_ids", "budget_approval_needs_item_ids")
-        raw = data["item_ids"]
         field = "item_ids"
-        chosen = [_ballot_item(rnd, r, field) for r in raw]
-        if len({i.id for i in chosen}) != len(chosen):
+        chosen = [_ballot_item(box, r, field) for r in data["item_ids"]]
+        if len(set(chosen)) != len(chosen):
             raise Invalid(field, "budget_duplicate_items")
-        content = {"item_ids": sorted(i.id for i in chosen)}
+        chosen.sort()
+        content = {"item_ids": chosen}
     else:
         if data.get("points") is None or data.get("item_ids") is not None:
             raise Invalid("points", "budget_cumulative_needs_points")
         field = "points"
         given: dict[int, int] = {}
         for key, value in data["points"].items():
-            item = _ballot_item(rnd, key, field)
-            if item.id in given:
+            item_id = _ballot_item(box, key, field)
+            if item_id in given:
                 raise Invalid(field, "budget_duplicate_items")
             if value < 0:
-                raise Invalid(field, "budget_negative_points", item=item.id)
-            given[item.id] = value
+                raise Invalid(field, "budget_negative_points", item=item_id)
+            given[item_id] = value
         total = sum(given.values())
-        if total != rnd.points:
-            raise Invalid(field, "budget_points_total", points=rnd.points, given=total)
-        given = {k: v for k, v in given.items() if v > 0}
-        chosen = [i for i in rnd.items if i.id in given]
-        content = {"points": {str(k): given[k] for k in sorted(given)}}
-    if len(chosen) < rnd.min_items:
-        raise Invalid(field, "budget_too_few_items", min=rnd.min_items)
-    if rnd.max_items is not None and len(chosen) > rnd.max_items:
-        raise Invalid(field, "budget_too_many_items", max=rnd.max_items)
-    cost = sum(i.cost for i in chosen)
-    if rnd.max_cost is not None and cost > rnd.max_cost:
-        raise Invalid(field, "budget_over_max_cost", max_cost=rnd.max_cost, cost=cost)
+        if total != box.points:
+            raise Invalid(field, "budget_points_total", points=box.points, given=total)
+        chosen = sorted(k for k, v in given.items() if v > 0)
+        content = {"points": {str(k): given[k] for k in chosen}}
+    if len(chosen) < box.min_items:
+        raise Invalid(field, "budget_too_few_items", min=box.min_items)
+    if box.max_items is not None and len(chosen) > box.max_items:
+        raise Invalid(field, "budget_too_many_items", max=box.max_items)
+    cost = sum(box.items[i].cost for i in chosen)
+    if box.max_cost is not None and cost > box.max_cost:
+        raise Invalid(field, "budget_over_max_cost", max_cost=box.max_cost, cost=cost)
     return content
 
 
@@ -500,41 +573,58 @@ def _receipt(round_id: int, salt: str, content: dict) -> str:
     return hashlib.sha256(f"{round_id}\n{salt}\n{canonical}".encode()).hexdigest()
 
 
-def ballot_box(session: Session, voter: User, round_id: int) -> BudgetRound:
-    """The round the voter may vote in now, locked against phase changes; else 404/403/409."""
-    rnd = get_round(session, voter, round_id, lock="share")
-    check_may_vote(session, voter, rnd)
-    return rnd
+def _ballot_upsert(dialect: str):
+    """Insert or replace the voter's ballot, but only while the round is in `voting` and the
+    voter a current member: the statement checks its own preconditions, so it needs no
+    transaction around it. On PostgreSQL it share-locks the round, so closing (which locks
+    it for update and then counts) waits for it and counts it."""
+    source = select(
+        BudgetRound.id,
+        bindparam("voter_id", type_=Integer),
+        bindparam("content", type_=JSON),
+        bindparam("salt", type_=String),
+        bindparam("receipt", type_=String),
+        bindparam("cast_at", type_=UTCDateTime()),
+    ).where(
+        BudgetRound.id == bindparam("round_id", type_=Integer),
+        BudgetRound.status == "voting",
+        _current_membership(bindparam("voter_id", type_=Integer), BudgetRound.body_id).exists(),
+    )
+    if dialect == "postgresql":
+        source = source.with_for_update(read=True)
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Ballot).from_select(["round_id", "voter_id", "content", "salt", "receipt", "cast_at"], source)
+    return statement.on_conflict_do_update(
+        index_elements=[Ballot.round_id, Ballot.voter_id],
+        set_={name: statement.excluded[name] for name in ("content", "salt", "receipt", "cast_at")},
+    )
+
+
+_BALLOT_UPSERT = PreparedWrite(_ballot_upsert)
 
 
 def cast_ballot(
-    session: Session, voter: User, round_id: int, data: dict, now: datetime | None = None, box: BudgetRound | None = None
-) -> Ballot:
-    """Cast or replace the voter's ballot; a new salt gives a new receipt every time.
+    session: Session, voter, round_id: int, data: dict, now: datetime | None = None, box: BallotBox | None = None
+) -> dict:
+    """Cast or replace the voter's ballot with one statement; a new salt gives a new receipt
+    every time. Returns the ballot as its owner sees it.
 
-    `box`: the round from `ballot_box` when the caller checked it already in this transaction.
+    `box`: the round from `ballot_box` when the caller has checked it already.
     """
-    rnd = box if box is not None and box.id == round_id else ballot_box(session, voter, round_id)
-    content = validate_ballot(rnd, data)
+    if box is None or box.round_id != round_id:
+        box = ballot_box(session, voter, round_id)
+    box.check_may_vote()
+    content = validate_ballot(box, data)
     now = now or utcnow()
     salt = secrets.token_hex(16)
-    receipt = _receipt(rnd.id, salt, content)
-    ballot = own_ballot(session, voter, rnd.id)
-    if ballot is None:
-        ballot = Ballot(round_id=rnd.id, voter_id=voter.id, content=content, salt=salt, receipt=receipt, cast_at=now)
-        try:
-            with session.begin_nested():
-                session.add(ballot)
-                session.flush()
-            return ballot
-        except IntegrityError:
-            # The same member's other request inserted first: replace that ballot instead.
-            ballot = own_ballot(session, voter, rnd.id)
-            if ballot is None:  # pragma: no cover - the conflicting row vanished again
-                raise Conflict("budget_ballot_conflict") from None
-    ballot.content, ballot.salt, ballot.receipt, ballot.cast_at = content, salt, receipt, now
-    session.flush()
-    return ballot
+    receipt = _receipt(round_id, salt, content)
+    params = {"round_id": round_id, "voter_id": voter.id, "content": content, "salt": salt, "receipt": receipt,
+              "cast_at": now, "today": berlin_today(now)}
+    if _BALLOT_UPSERT.execute(session, (), params) != 1:
+        # The phase or the membership changed since the box was read: say what changed.
+        ballot_box(session, voter, round_id).check_may_vote()
+        raise Conflict("budget_ballot_conflict")
+    return {"round_id": round_id, **content, "receipt": receipt, "cast_at": now}
 
 
 def own_ballot(session: Session, voter: User, round_id: int) -> Ballot | None:

@@ -11,7 +11,9 @@ from api.errors import abort_json
 from api.extensions import current_lang, db
 from api.pagination import PageArgs, SortKey, keyset_page, page_schema
 from api.security import current_user, login_required, public, require_user
-from api.transactions import writes
+from api.presenters import iso
+from api.responses import json_response
+from api.transactions import one_statement_write, writes
 from models import budgets
 from models.budgets import BudgetItem, BudgetRound
 
@@ -62,8 +64,9 @@ def _may_review(session, user, round_id, item_id):
 
 
 def _may_vote(session, user, round_id):
-    # Kept for the view: the same transaction need not fetch and check the round twice.
+    # Kept for the view: the round need not be read twice.
     g.ballot_box = budgets.ballot_box(session, user, round_id)
+    g.ballot_box.check_may_vote()
 
 
 # --- bodies and members ------------------------------------------------------------------------
@@ -174,16 +177,20 @@ def review_item(payload, round_id, item_id):
 # --- ballots -----------------------------------------------------------------------------------
 
 
+def present_ballot(ballot: dict) -> dict:
+    return {**ballot, "cast_at": iso(ballot["cast_at"])}
+
+
 @blp.route("/rounds/<id:round_id>/ballot")
 class OwnBallot(MethodView):
     @login_required
     @blp.response(200, BudgetBallotSchema)
     def get(self, round_id):
         """The caller's own ballot (nobody else can read it)."""
-        return budgets.get_own_ballot(db.session, require_user(), round_id).as_dict()
+        return json_response(present_ballot(budgets.get_own_ballot(db.session, require_user(), round_id).as_dict()))
 
     @login_required(contributes=True)
-    @writes
+    @one_statement_write
     @checked_first(_may_vote)
     @blp.arguments(BudgetBallotInSchema())
     @blp.response(200, BudgetBallotSchema)
@@ -192,7 +199,8 @@ class OwnBallot(MethodView):
 
         Approval: `{item_ids}`; cumulative: `{points}` adding up to exactly the round's `points`.
         """
-        return budgets.cast_ballot(db.session, require_user(), round_id, payload, box=g.ballot_box).as_dict()
+        ballot = budgets.cast_ballot(db.session, require_user(), round_id, payload, box=g.ballot_box)
+        return json_response(present_ballot(ballot))
 
 
 # --- results -----------------------------------------------------------------------------------

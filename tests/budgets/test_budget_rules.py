@@ -404,8 +404,9 @@ def test_results_access_by_phase_and_role(client, bud):
     assert client.get(f"{API}/rounds/999999/results").status_code == 404
 
 
-def test_ballot_insert_race_becomes_an_update(client, bud, monkeypatch):
-    """The loser of a simultaneous first ballot hits the unique constraint and replaces instead."""
+def test_ballot_written_after_the_round_closed_changes_nothing(client, bud, monkeypatch):
+    """The ballot statement checks phase and membership itself: a round that closes (or a
+    term that ends) between the request's checks and its write gets 409 (403), no ballot."""
     import models.budgets as budgets
     from models.users import User
 
@@ -413,20 +414,54 @@ def test_ballot_insert_race_becomes_an_update(client, bud, monkeypatch):
     rnd = bud.round(items=[("A", 10), ("B", 20)], status="voting")
     a, b = (i["id"] for i in rnd["items"])
     first = bud.vote(rnd["id"], member, item_ids=[a])
-    real = budgets.own_ballot
-    calls = {"n": 0}
-
-    def blind_once(session, voter, round_id):
-        calls["n"] += 1
-        return None if calls["n"] == 1 else real(session, voter, round_id)
-
-    monkeypatch.setattr(budgets, "own_ballot", blind_once)
     with client.application.app_context():
         from api.extensions import db
 
-        ballot = budgets.cast_ballot(db.session, db.session.get(User, member.id), rnd["id"], {"item_ids": [b]})
-        db.session.commit()
-        assert ballot.content == {"item_ids": [b]} and ballot.receipt != first["receipt"]
-    assert calls["n"] == 2 and count(client, Ballot) == 1
-    monkeypatch.undo()
-    assert client.get(f"{API}/rounds/{rnd['id']}/ballot", headers=member.headers).get_json()["item_ids"] == [b]
+        voter = db.session.get(User, member.id)
+        stale_box = budgets.ballot_box(db.session, voter, rnd["id"])
+        db.session.rollback()
+    assert stale_box.status == "voting" and stale_box.voter_is_member
+
+    def cast_with(box):
+        with client.application.app_context():
+            from api.extensions import db
+
+            try:
+                return budgets.cast_ballot(db.session, db.session.get(User, member.id), rnd["id"], {"item_ids": [b]}, box=box)
+            finally:
+                db.session.commit()
+
+    # Still open: the stale box is as good as a fresh one, and the ballot is replaced.
+    replaced = cast_with(stale_box)
+    assert replaced["item_ids"] == [b] and replaced["receipt"] != first["receipt"]
+    mine = client.get(f"{API}/rounds/{rnd['id']}/ballot", headers=member.headers).get_json()
+    assert mine["receipt"] == replaced["receipt"] and count(client, Ballot) == 1
+
+    bud.transition(rnd["id"], "closed")
+    with pytest.raises(budgets.Conflict) as closed:
+        cast_with(stale_box)
+    assert closed.value.message_key == "budget_wrong_phase"
+    mine = client.get(f"{API}/rounds/{rnd['id']}/ballot", headers=member.headers).get_json()
+    assert mine["item_ids"] == [b] and mine["receipt"] == replaced["receipt"] and count(client, Ballot) == 1
+
+
+def test_ballot_of_a_member_whose_term_ended_meanwhile_is_refused(client, bud):
+    import models.budgets as budgets
+    from models.users import User
+
+    member = bud.member()
+    rnd = bud.round(items=[("A", 10)], status="voting")
+    with client.application.app_context():
+        from api.extensions import db
+
+        stale_box = budgets.ballot_box(db.session, db.session.get(User, member.id), rnd["id"])
+        db.session.rollback()
+    r = client.delete(f"{API}/bodies/jugendparlament/members/{member.id}", headers=bud.admin.headers)
+    assert r.status_code == 204, r.get_json()
+    with client.application.app_context():
+        from api.extensions import db
+
+        with pytest.raises(budgets.Forbidden):
+            budgets.cast_ballot(db.session, db.session.get(User, member.id), rnd["id"],
+                                {"item_ids": [rnd["items"][0]["id"]]}, box=stale_box)
+    assert count(client, Ballot) == 0
