@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, request
+from flask.globals import request_ctx
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -83,6 +84,23 @@ def _init_limiter(app: Flask) -> None:
     app.before_request_funcs[None] = [
         f for f in app.before_request_funcs.get(None, []) if getattr(f, "__func__", None) is not type(limiter)._check_request_limit
     ]
+    # Its after-request hook (deductions such as failed logins, headers) and teardown have
+    # work only where a view checked a limit, which leaves its context on the request.
+    app.after_request_funcs[None] = [_only_where_limited(f) for f in app.after_request_funcs.get(None, [])]
+    app.teardown_request_funcs[None] = [_only_where_limited(f) for f in app.teardown_request_funcs.get(None, [])]
+
+
+def _only_where_limited(hook):
+    # Registered as partial(Limiter.method, limiter) or as a bound method.
+    if limiter not in getattr(hook, "args", ()) and getattr(hook, "__self__", None) is not limiter:
+        return hook
+
+    def wrapper(value=None):
+        if hasattr(request_ctx._get_current_object(), "_limiter_request_context"):
+            return hook(value)
+        return value
+
+    return wrapper
 
 
 def _init_request_conventions(app: Flask) -> None:

@@ -1,7 +1,6 @@
 """Database session, JWT, the flask-smorest Api, and the rate limiter."""
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import fcntl
 import os
@@ -184,15 +183,13 @@ class WriterLock:
         if handle is not None:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
-    @contextlib.contextmanager
-    def held(self, connection):
-        """The lock for one statement outside a transaction (or already held by it)."""
+    def run_alone(self, connection, statement):
+        """`statement()` holding the lock, unless the connection's transaction holds it already."""
         if connection.info.get("writer_lock") is not None:
-            yield
-            return
+            return statement()
         self.acquire(connection)
         try:
-            yield
+            return statement()
         finally:
             self.release(connection.info)
 

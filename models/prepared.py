@@ -89,11 +89,11 @@ class PreparedWrite(PreparedSelect):
     def execute(self, session: Session, shape: tuple[Hashable, ...], params: dict[str, Any]) -> int:
         # SQLite: other processes write too; outside a transaction the statement queues for
         # the writer lock itself (api.extensions.WriterLock), for exactly as long as it runs.
-        writers = session.connection().info.get("writers")
+        connection = session.connection()
+        writers = connection.info.get("writers")
         if writers is None:
             return self._run(session, shape, params, fetch=False)
-        with writers.held(session.connection()):
-            return self._run(session, shape, params, fetch=False)
+        return writers.run_alone(connection, lambda: self._run(session, shape, params, fetch=False))
 
 
 def as_utc(value) -> datetime | None:

@@ -180,3 +180,21 @@ def test_a_remembered_token_still_expires(client, make_user, app):
     assert r.status_code == 401 and r.get_json()["code"] == 401
     # And a tampered copy of a remembered token is not accepted either.
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {user.access_token[:-2]}xx"}).status_code == 401
+
+
+def test_a_token_is_verified_once_per_worker(client, make_user, monkeypatch):
+    """The remembered verification (api/token_cache.py) must really be in flask-jwt-extended's path."""
+    import jwt as pyjwt
+
+    user = make_user()
+    real = pyjwt.decode
+    calls = []
+    monkeypatch.setattr(pyjwt, "decode", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    fresh = client.post("/api/v1/auth/login", json={"email": user.email, "password": user.password}).get_json()
+    headers = {"Authorization": f"Bearer {fresh['access_token']}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    first = len(calls)
+    assert first > 0
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert len(calls) == first
