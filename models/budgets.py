@@ -71,6 +71,8 @@ def berlin_today(now: datetime | None = None) -> date:
 
 class BudgetRound(Base):
     __tablename__ = "budget_rounds"
+    # Ids are never reused, also on SQLite: workers remember rounds by id (`voting_form`).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="CASCADE"), index=True)
@@ -444,18 +446,25 @@ class BallotItem:
 
 
 @dataclass(frozen=True)
-class BallotBox:
-    """What a ballot is checked against, read in one query: the round's phase and ballot
-    rules, its items, and whether the voter is a current member of the round's body."""
+class BallotForm:
+    """What a ballot of a round may contain: its rules and items."""
 
     round_id: int
-    status: str
     ballot_type: str
     min_items: int
     max_items: int | None
     max_cost: int | None
     points: int | None
     items: dict[int, BallotItem]
+
+
+@dataclass(frozen=True)
+class BallotBox:
+    """A round as a voter finds it, read in one query: its phase, its ballot form, and
+    whether the voter is a current member of the round's body."""
+
+    form: BallotForm
+    status: str
     voter_is_member: bool
 
     def check_may_vote(self) -> None:
@@ -501,25 +510,52 @@ def ballot_box(session: Session, voter, round_id: int, today: date | None = None
     if not rows or (rows[0][0] == "draft" and not _is_staff(voter)):
         raise NotFound()
     status, ballot_type, min_items, max_items, max_cost, points, is_member = rows[0][:7]
-    return BallotBox(
+    form = BallotForm(
         round_id=round_id,
-        status=status,
         ballot_type=ballot_type,
         min_items=min_items,
         max_items=max_items,
         max_cost=max_cost,
         points=points,
         items={item_id: BallotItem(cost, None if feasible is None else bool(feasible)) for *_, item_id, cost, feasible in rows if item_id is not None},
-        voter_is_member=bool(is_member),
     )
+    box = BallotBox(form=form, status=status, voter_is_member=bool(is_member))
+    if status == "voting":
+        _remember_form(session, form)
+    return box
 
 
-def _ballot_item(box: BallotBox, raw, field: str) -> int:
+# Forms of rounds seen in `voting`, per worker. Phases only move forward and items and rules
+# are fixed before voting opens, so such a form never changes again; whether the round is
+# still in voting, and the voter still a member, the ballot statement checks itself. Round
+# ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL); a database
+# restored under running workers needs the workers restarted, as for any cache.
+_voting_forms: dict[tuple[int, int], BallotForm] = {}
+MAX_VOTING_FORMS = 1_000
+
+
+def _form_key(session: Session, round_id: int) -> tuple[int, int]:
+    # Per database: an app's engines share one pool.
+    return id(session.connection().engine.pool), round_id
+
+
+def _remember_form(session: Session, form: BallotForm) -> None:
+    if len(_voting_forms) >= MAX_VOTING_FORMS:
+        _voting_forms.clear()
+    _voting_forms[_form_key(session, form.round_id)] = form
+
+
+def known_voting_form(session: Session, round_id: int) -> BallotForm | None:
+    """The round's ballot form if this worker saw it in voting; None means: read the box."""
+    return _voting_forms.get(_form_key(session, round_id))
+
+
+def _ballot_item(form: BallotForm, raw, field: str) -> int:
     try:
         item_id = int(raw)
     except (TypeError, ValueError):
         raise Invalid(field, "budget_unknown_item", item=raw) from None
-    item = box.items.get(item_id)
+    item = form.items.get(item_id)
     if item is None or str(raw) != str(item_id):
         raise Invalid(field, "budget_unknown_item", item=raw)
     if not item.feasible:
@@ -527,16 +563,16 @@ def _ballot_item(box: BallotBox, raw, field: str) -> int:
     return item_id
 
 
-def validate_ballot(box: BallotBox, data: dict) -> dict:
+def validate_ballot(form: BallotForm, data: dict) -> dict:
     """The ballot's content in a canonical form, or Invalid naming the problem.
 
     Cumulative ballots must give out exactly `points` points (items with 0 are dropped).
     """
-    if box.ballot_type == "approval":
+    if form.ballot_type == "approval":
         if data.get("item_ids") is None or data.get("points") is not None:
             raise Invalid("item_ids", "budget_approval_needs_item_ids")
         field = "item_ids"
-        chosen = [_ballot_item(box, r, field) for r in data["item_ids"]]
+        chosen = [_ballot_item(form, r, field) for r in data["item_ids"]]
         if len(set(chosen)) != len(chosen):
             raise Invalid(field, "budget_duplicate_items")
         chosen.sort()
@@ -547,24 +583,24 @@ def validate_ballot(box: BallotBox, data: dict) -> dict:
         field = "points"
         given: dict[int, int] = {}
         for key, value in data["points"].items():
-            item_id = _ballot_item(box, key, field)
+            item_id = _ballot_item(form, key, field)
             if item_id in given:
                 raise Invalid(field, "budget_duplicate_items")
             if value < 0:
                 raise Invalid(field, "budget_negative_points", item=item_id)
             given[item_id] = value
         total = sum(given.values())
-        if total != box.points:
-            raise Invalid(field, "budget_points_total", points=box.points, given=total)
+        if total != form.points:
+            raise Invalid(field, "budget_points_total", points=form.points, given=total)
         chosen = sorted(k for k, v in given.items() if v > 0)
         content = {"points": {str(k): given[k] for k in chosen}}
-    if len(chosen) < box.min_items:
-        raise Invalid(field, "budget_too_few_items", min=box.min_items)
-    if box.max_items is not None and len(chosen) > box.max_items:
-        raise Invalid(field, "budget_too_many_items", max=box.max_items)
-    cost = sum(box.items[i].cost for i in chosen)
-    if box.max_cost is not None and cost > box.max_cost:
-        raise Invalid(field, "budget_over_max_cost", max_cost=box.max_cost, cost=cost)
+    if len(chosen) < form.min_items:
+        raise Invalid(field, "budget_too_few_items", min=form.min_items)
+    if form.max_items is not None and len(chosen) > form.max_items:
+        raise Invalid(field, "budget_too_many_items", max=form.max_items)
+    cost = sum(form.items[i].cost for i in chosen)
+    if form.max_cost is not None and cost > form.max_cost:
+        raise Invalid(field, "budget_over_max_cost", max_cost=form.max_cost, cost=cost)
     return content
 
 
@@ -603,18 +639,20 @@ def _ballot_upsert(dialect: str):
 _BALLOT_UPSERT = PreparedWrite(_ballot_upsert)
 
 
-def cast_ballot(
-    session: Session, voter, round_id: int, data: dict, now: datetime | None = None, box: BallotBox | None = None
-) -> dict:
+def cast_ballot(session: Session, voter, round_id: int, data: dict, now: datetime | None = None) -> dict:
     """Cast or replace the voter's ballot with one statement; a new salt gives a new receipt
     every time. Returns the ballot as its owner sees it.
 
-    `box`: the round from `ballot_box` when the caller has checked it already.
+    404/403/409 when the voter may not vote; where the form is known from an earlier ballot
+    (`known_voting_form`), a bad ballot may get 422 before that is checked: callers that
+    answer in a fixed order check `ballot_box` on failure (api.budgets.routes).
     """
-    if box is None or box.round_id != round_id:
+    form = known_voting_form(session, round_id)
+    if form is None:
         box = ballot_box(session, voter, round_id)
-    box.check_may_vote()
-    content = validate_ballot(box, data)
+        box.check_may_vote()
+        form = box.form
+    content = validate_ballot(form, data)
     now = now or utcnow()
     salt = secrets.token_hex(16)
     receipt = _receipt(round_id, salt, content)

@@ -1,6 +1,7 @@
 """The API conventions every endpoint shares: errors, languages, docs, probes."""
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -87,11 +88,40 @@ def test_request_log_has_no_personal_data(app, client, caplog, make_user):
         client.get("/api/v1/me?email=secret-person@example.org", headers=user.headers)
     finally:
         logger.removeHandler(caplog.handler)
-    # The flag is read when the app is built; the handler itself is checked through the text.
+        app.config["REQUEST_LOG"] = False
     text = caplog.text
     assert "secret-person" not in text
     assert user.access_token not in text
     assert "127.0.0.1" not in text
+    lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "api.access"]
+    assert {(line["method"], line["route"], line["status"]) for line in lines} >= {
+        ("POST", "/api/v1/auth/login", 401), ("GET", "/api/v1/me", 200)}
+
+
+def test_request_log_writes_one_json_line_per_request(app, client, capsys):
+    """The usual set-up writes straight to the stream (api/request_log.py)."""
+    import logging
+
+    logger = logging.getLogger("api.access")
+    handler = next(h for h in logger.handlers if type(h) is logging.StreamHandler)
+    stream = io.StringIO()
+    saved, handler.stream = handler.stream, stream
+    others = [h for h in logger.handlers if h is not handler]
+    for other in others:  # left by other tests' log capturing
+        logger.removeHandler(other)
+    app.config["REQUEST_LOG"] = True
+    try:
+        client.get("/api/v1/districts", headers={"X-Request-ID": "req-12345678"})
+        client.get("/api/v1/nowhere")
+    finally:
+        handler.stream = saved
+        app.config["REQUEST_LOG"] = False
+        for other in others:
+            logger.addHandler(other)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines[0]["request_id"] == "req-12345678" and lines[0]["route"] == "/api/v1/districts"
+    assert lines[0]["status"] == 200 and lines[0]["duration_ms"] >= 0
+    assert lines[1]["route"] == "<unmatched>" and lines[1]["status"] == 404
 
 
 def test_swagger_ui_served_without_cdn(client):

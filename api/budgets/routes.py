@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Response, g
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -63,10 +63,27 @@ def _may_review(session, user, round_id, item_id):
     budgets.check_may_review(rnd)
 
 
-def _may_vote(session, user, round_id):
-    # Kept for the view: the round need not be read twice.
-    g.ballot_box = budgets.ballot_box(session, user, round_id)
-    g.ballot_box.check_may_vote()
+def vote_checked_first(view):
+    """404/403/409 before 422, as `checked_first`, without a read on the happy path.
+
+    A round this worker has seen in voting is not read again before the ballot: the ballot
+    statement checks phase and membership itself. Only when the answer is going to be an
+    error is the round read, so that a non-member still hears 403 rather than 422.
+    """
+
+    @wraps(view)
+    def wrapper(*args, round_id, **kwargs):
+        session, user = db.session, require_user()
+        if budgets.known_voting_form(session, round_id) is None:
+            budgets.ballot_box(session, user, round_id).check_may_vote()
+            return view(*args, round_id=round_id, **kwargs)
+        try:
+            return view(*args, round_id=round_id, **kwargs)
+        except Exception:
+            budgets.ballot_box(session, user, round_id).check_may_vote()
+            raise
+
+    return wrapper
 
 
 # --- bodies and members ------------------------------------------------------------------------
@@ -191,7 +208,7 @@ class OwnBallot(MethodView):
 
     @login_required(contributes=True)
     @one_statement_write
-    @checked_first(_may_vote)
+    @vote_checked_first
     @blp.arguments(BudgetBallotInSchema())
     @blp.response(200, BudgetBallotSchema)
     def put(self, payload, round_id):
@@ -199,7 +216,7 @@ class OwnBallot(MethodView):
 
         Approval: `{item_ids}`; cumulative: `{points}` adding up to exactly the round's `points`.
         """
-        ballot = budgets.cast_ballot(db.session, require_user(), round_id, payload, box=g.ballot_box)
+        ballot = budgets.cast_ballot(db.session, require_user(), round_id, payload)
         return json_response(present_ballot(ballot))
 
 

@@ -36,7 +36,8 @@ def upgrade() -> None:
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['body_id'], ['bodies.id'], name=op.f('fk_budget_rounds_body_id_bodies'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_budget_rounds_created_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_budget_rounds'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_budget_rounds')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('budget_rounds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_budget_rounds_body_id'), ['body_id'], unique=False)

@@ -404,64 +404,71 @@ def test_results_access_by_phase_and_role(client, bud):
     assert client.get(f"{API}/rounds/999999/results").status_code == 404
 
 
-def test_ballot_written_after_the_round_closed_changes_nothing(client, bud, monkeypatch):
-    """The ballot statement checks phase and membership itself: a round that closes (or a
-    term that ends) between the request's checks and its write gets 409 (403), no ballot."""
+def _known_form(client, round_id):
+    import models.budgets as budgets
+
+    with client.application.app_context():
+        from api.extensions import db
+
+        return budgets.known_voting_form(db.session, round_id)
+
+
+def _cast_directly(client, user_id, round_id, data):
     import models.budgets as budgets
     from models.users import User
+
+    with client.application.app_context():
+        from api.extensions import db
+
+        try:
+            return budgets.cast_ballot(db.session, db.session.get(User, user_id), round_id, data)
+        finally:
+            db.session.commit()
+
+
+def test_ballot_written_after_the_round_closed_changes_nothing(client, bud):
+    """A worker that knows the round's form does not read the round before a ballot: the ballot
+    statement checks the phase itself, so a round closed meanwhile gets 409 and no ballot."""
+    import models.budgets as budgets
 
     member = bud.member()
     rnd = bud.round(items=[("A", 10), ("B", 20)], status="voting")
     a, b = (i["id"] for i in rnd["items"])
     first = bud.vote(rnd["id"], member, item_ids=[a])
-    with client.application.app_context():
-        from api.extensions import db
+    assert _known_form(client, rnd["id"]) is not None
 
-        voter = db.session.get(User, member.id)
-        stale_box = budgets.ballot_box(db.session, voter, rnd["id"])
-        db.session.rollback()
-    assert stale_box.status == "voting" and stale_box.voter_is_member
-
-    def cast_with(box):
-        with client.application.app_context():
-            from api.extensions import db
-
-            try:
-                return budgets.cast_ballot(db.session, db.session.get(User, member.id), rnd["id"], {"item_ids": [b]}, box=box)
-            finally:
-                db.session.commit()
-
-    # Still open: the stale box is as good as a fresh one, and the ballot is replaced.
-    replaced = cast_with(stale_box)
+    replaced = _cast_directly(client, member.id, rnd["id"], {"item_ids": [b]})
     assert replaced["item_ids"] == [b] and replaced["receipt"] != first["receipt"]
     mine = client.get(f"{API}/rounds/{rnd['id']}/ballot", headers=member.headers).get_json()
     assert mine["receipt"] == replaced["receipt"] and count(client, Ballot) == 1
 
     bud.transition(rnd["id"], "closed")
+    assert _known_form(client, rnd["id"]) is not None
     with pytest.raises(budgets.Conflict) as closed:
-        cast_with(stale_box)
+        _cast_directly(client, member.id, rnd["id"], {"item_ids": [a]})
     assert closed.value.message_key == "budget_wrong_phase"
+    # Over HTTP the same, and a bad ballot hears about the phase first, too.
+    assert bud.vote(rnd["id"], member, expect=409, item_ids=[a])["code"] == 409
+    assert bud.vote(rnd["id"], member, expect=409, item_ids=[999999])["code"] == 409
+    assert bud.vote(rnd["id"], member, expect=409, item_ids="nope")["code"] == 409
     mine = client.get(f"{API}/rounds/{rnd['id']}/ballot", headers=member.headers).get_json()
     assert mine["item_ids"] == [b] and mine["receipt"] == replaced["receipt"] and count(client, Ballot) == 1
 
 
 def test_ballot_of_a_member_whose_term_ended_meanwhile_is_refused(client, bud):
-    import models.budgets as budgets
-    from models.users import User
-
-    member = bud.member()
+    member, other = bud.member(), bud.member()
     rnd = bud.round(items=[("A", 10)], status="voting")
-    with client.application.app_context():
-        from api.extensions import db
-
-        stale_box = budgets.ballot_box(db.session, db.session.get(User, member.id), rnd["id"])
-        db.session.rollback()
+    a = rnd["items"][0]["id"]
+    bud.vote(rnd["id"], other, item_ids=[a])
+    assert _known_form(client, rnd["id"]) is not None
     r = client.delete(f"{API}/bodies/jugendparlament/members/{member.id}", headers=bud.admin.headers)
     assert r.status_code == 204, r.get_json()
-    with client.application.app_context():
-        from api.extensions import db
+    import models.budgets as budgets
 
-        with pytest.raises(budgets.Forbidden):
-            budgets.cast_ballot(db.session, db.session.get(User, member.id), rnd["id"],
-                                {"item_ids": [rnd["items"][0]["id"]]}, box=stale_box)
-    assert count(client, Ballot) == 0
+    with pytest.raises(budgets.Forbidden):
+        _cast_directly(client, member.id, rnd["id"], {"item_ids": [a]})
+    # 403 over HTTP whatever the ballot says.
+    for body in ({"item_ids": [a]}, {"item_ids": [a, a]}, {"item_ids": ["x"]}, {"points": {}}):
+        r = client.put(f"{API}/rounds/{rnd['id']}/ballot", json=body, headers=member.headers)
+        assert r.status_code == 403, (body, r.get_json())
+    assert count(client, Ballot) == 1
