@@ -23,16 +23,29 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
 
 
+class _KeptSession:
+    """The session a thread keeps between its transactionless requests."""
+
+    def __init__(self) -> None:
+        self.session: Session | None = None
+        self.since = 0.0
+
+    def close(self) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            session.close()
+
+
 class Database:
     # A thread's transactionless session stays open between requests this long at most, so
     # that its connection is renewed now and then (as `pool_recycle` would on checkout).
-    IDLE_SESSION_SECONDS = 600
+    KEPT_SESSION_SECONDS = 600
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.read_engine: Engine | None = None
         self.session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
-        self._idle = threading.local()
+        self._threads = threading.local()
 
     def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"])
@@ -42,7 +55,7 @@ class Database:
         self.read_engine = (
             self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.engine.dialect.name == "postgresql" else None
         )
-        self._drop_idle_session()
+        self._kept().close()
         self.session.remove()
         self.session.configure(bind=self.engine)
         app.extensions["database"] = self
@@ -57,22 +70,24 @@ class Database:
         def remove_session(exc):
             if not self.session.registry.has():
                 return
-            idle = getattr(self._idle, "session", None)
-            if idle is not None and self.session() is idle:
+            kept = self._kept()
+            if kept.session is not None and self.session() is kept.session:
                 self.session.registry.clear()
                 if exc is None and not g.get("database_failed"):
-                    # Nothing to roll back: only forget what this request loaded.
-                    idle.expunge_all()
+                    # No transaction to end: only forget what this request loaded.
+                    kept.session.expunge_all()
                 else:
-                    self._drop_idle_session()
+                    kept.close()
                 return
             self.session.remove()
 
-    def _drop_idle_session(self) -> None:
-        idle = getattr(self._idle, "session", None)
-        self._idle.session = None
-        if idle is not None:
-            idle.close()
+    def _kept(self) -> _KeptSession:
+        kept = getattr(self._threads, "kept", None)
+        if kept is None:
+            kept = self._threads.kept = _KeptSession()
+            # A thread that ends gives its connection back to the pool.
+            weakref.finalize(threading.current_thread(), kept.close)
+        return kept
 
     def read_only_request(self) -> bool:
         """Serve this request's queries without a transaction where the database allows it.
@@ -85,18 +100,15 @@ class Database:
         """
         if self.session.registry.has():
             return False
-        idle = getattr(self._idle, "session", None)
+        kept = self._kept()
         now = time.monotonic()
-        if idle is not None and now - self._idle.since > self.IDLE_SESSION_SECONDS:
-            self._drop_idle_session()
-            idle = None
-        if idle is None:
+        if kept.session is not None and now - kept.since > self.KEPT_SESSION_SECONDS:
+            kept.close()
+        if kept.session is None:
             # SQLite: reads emit no BEGIN (write_intent is off), see `make_engine`.
-            idle = self._idle.session = Session(bind=self.read_engine or self.engine, expire_on_commit=False)
-            self._idle.since = now
-            # A thread that ends gives its connection back to the pool.
-            weakref.finalize(threading.current_thread(), idle.close)
-        self.session.registry.set(idle)
+            kept.session = Session(bind=self.read_engine or self.engine, expire_on_commit=False)
+            kept.since = now
+        self.session.registry.set(kept.session)
         return True
 
 
