@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 from models.users import configure_password_hashing
 
 from .config import load_config
-from .errors import abort_json, register_error_handlers
+from .errors import register_error_handlers
 from .extensions import ApiWithOneErrorShape, db, limiter, write_intent
 from .security import init_jwt
 
@@ -117,10 +117,11 @@ def _init_request_conventions(app: Flask) -> None:
             reading = getattr(handler, "autocommit", False)
         write_intent.set(not reading)
         g.without_transaction = db.read_only_request() if reading else False
+        # Refused by the access decorators (api.security), after 401/403 as API.md asks.
+        g.unsupported_media_type = False
         if request.method in BODY_METHODS and _has_body():
             accepted = getattr(view, "accepted_media_types", ("application/json",))
-            if request.mimetype not in accepted:
-                abort_json(415, "unsupported_media_type")
+            g.unsupported_media_type = request.mimetype not in accepted
 
     @app.after_request
     def language_header(response):

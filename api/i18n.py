@@ -1,6 +1,8 @@
 """Messages in German (default) and English, chosen by `Accept-Language`."""
 from __future__ import annotations
 
+import re
+
 from .extensions import current_lang
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -127,14 +129,55 @@ FIELD_MESSAGES_DE: dict[str, str] = {
     "Unknown field.": "Unbekanntes Feld.",
     "Invalid input type.": "Ungültiger Eingabetyp.",
     "Invalid value.": "Ungültiger Wert.",
+    "Invalid input.": "Ungültige Eingabe.",
+    "Contains characters that are not allowed.": "Enthält Zeichen, die nicht erlaubt sind.",
+    "A time zone offset is required (for example +01:00).": "Eine Zeitzone ist nötig (zum Beispiel +01:00).",
+    "The location is outside Dortmund.": "Der Ort liegt außerhalb Dortmunds.",
+    "Invalid cursor.": "Ungültiger Cursor.",
+    "Invalid JSON body.": "Der Inhalt ist kein gültiges JSON.",
+    "Not a valid URL.": "Keine gültige URL.",
+    "Not a valid time.": "Keine gültige Uhrzeit.",
+    "String does not match expected pattern.": "Entspricht nicht dem erwarteten Muster.",
 }
+
+# marshmallow's messages that carry values (lengths, ranges, choices): pattern -> German.
+_FIELD_PATTERNS_DE: list[tuple[re.Pattern, str]] = [
+    (re.compile(rf"^{pattern}$"), german)
+    for pattern, german in (
+        (r"Must be greater than or equal to (?P<min>.+) and less than or equal to (?P<max>.+)\.",
+         "Muss zwischen {min} und {max} liegen."),
+        (r"Must be greater than (?P<min>.+) and less than (?P<max>.+)\.", "Muss größer als {min} und kleiner als {max} sein."),
+        (r"Must be greater than or equal to (?P<min>.+)\.", "Muss mindestens {min} sein."),
+        (r"Must be greater than (?P<min>.+)\.", "Muss größer als {min} sein."),
+        (r"Must be less than or equal to (?P<max>.+)\.", "Darf höchstens {max} sein."),
+        (r"Must be less than (?P<max>.+)\.", "Muss kleiner als {max} sein."),
+        (r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.", "Muss {min} bis {max} Zeichen (Einträge) lang sein."),
+        (r"Length must be (?P<equal>\d+)\.", "Muss genau {equal} Zeichen (Einträge) lang sein."),
+        (r"Shorter than minimum length (?P<min>\d+)\.", "Muss mindestens {min} Zeichen (Einträge) lang sein."),
+        (r"Longer than maximum length (?P<max>\d+)\.", "Darf höchstens {max} Zeichen (Einträge) lang sein."),
+        (r"Must be one of: (?P<choices>.+)\.", "Erlaubt sind: {choices}."),
+        (r"Must be equal to (?P<other>.+)\.", "Muss {other} sein."),
+    )
+]
+
+
+def _field_message_de(text: str) -> str:
+    fixed = FIELD_MESSAGES_DE.get(text)
+    if fixed is not None:
+        return fixed
+    if text.startswith(("Must", "Length", "Shorter", "Longer")):
+        for pattern, german in _FIELD_PATTERNS_DE:
+            found = pattern.match(text)
+            if found:
+                return german.format(**found.groupdict())
+    return text
 
 
 def translate(key: str, lang: str | None = None, **params) -> str:
     lang = lang or current_lang()
     entry = MESSAGES.get(key)
     if entry is None:
-        text = FIELD_MESSAGES_DE.get(key, key) if lang == "de" else key
+        text = _field_message_de(key) if lang == "de" else key
     else:
         text = entry.get(lang) or entry["de"]
     if params:

@@ -34,6 +34,12 @@ def _verify(optional: bool = False, refresh: bool = False) -> None:
     verify_jwt_in_request(optional=optional, refresh=refresh)
 
 
+def _refuse_unsupported_media_type() -> None:
+    # Found in before_request; said only once the caller may call at all.
+    if g.get("unsupported_media_type"):
+        abort_json(415, "unsupported_media_type")
+
+
 def current_user() -> Caller | None:
     """The authenticated caller (id, roles, block), or None for anonymous requests."""
     return getattr(g, "current_user", None)
@@ -62,6 +68,7 @@ def public(func):
         # Most public reads carry no token; skip the JWT machinery for them.
         if "Authorization" in request.headers:
             _verify(optional=True)
+        _refuse_unsupported_media_type()
         return func(*args, **kwargs)
 
     return _document(wrapper, security=PUBLIC_WITH_OPTIONAL_LOGIN)
@@ -82,6 +89,7 @@ def login_required(func=None, *, role: str | None = None, contributes: bool = Fa
                 abort_json(403, "forbidden")
             if contributes and user.is_blocked():
                 abort_json(403, "user_blocked")
+            _refuse_unsupported_media_type()
             return view(*args, **kwargs)
 
         return _document(wrapper, security=BEARER)
@@ -93,6 +101,7 @@ def refresh_token_required(func):
     @wraps(func)
     def wrapper(*args, **kwargs):
         _verify(refresh=True)
+        _refuse_unsupported_media_type()
         return func(*args, **kwargs)
 
     return _document(wrapper, security=BEARER)

@@ -741,6 +741,8 @@ def _compute_results(session: Session, rnd: BudgetRound, now: datetime) -> Budge
         max_length=rnd.max_items,
         max_sum_cost=rnd.max_cost,
         max_points=rnd.points,
+        # API.md: pabutools reads the export and selects exactly `selected`.
+        leave_out_unvoted=True,
     )
     result = BudgetResult(round_id=rnd.id, computed_at=now, outcome=data, pabulib=text)
     session.add(result)

@@ -189,6 +189,10 @@ def register(session: Session, email: str, password: str, display_name: str) -> 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
     global _dummy_hash
+    if len(password) > PASSWORD_MAX_LENGTH or len(email) > 254:
+        # No account has such a password or address: wrong credentials, without hashing
+        # whatever a client sends.
+        return None
     user = find_by_email(session, email)
     if user is None or user.password_hash is None or user.deleted_at is not None:
         if _dummy_hash is None:

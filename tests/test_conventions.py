@@ -43,9 +43,16 @@ def test_malformed_json_is_400(client):
     assert r.status_code == 400 and r.get_json()["code"] == 400
 
 
-def test_wrong_media_type_is_415(client):
+def test_wrong_media_type_is_415_after_401_and_403(client, make_user):
     r = client.post("/api/v1/auth/login", data="email=a", content_type="application/x-www-form-urlencoded")
     assert r.status_code == 415 and r.get_json()["code"] == 415
+    # API.md: authentication and permission are decided before the body is looked at.
+    assert client.post("/api/v1/ideas", data="title=x", content_type="text/plain").status_code == 401
+    resident = make_user()
+    r = client.post("/api/v1/moderation/decisions", data="x", content_type="text/plain", headers=resident.headers)
+    assert r.status_code == 403
+    r = client.post("/api/v1/ideas", data="title=x", content_type="text/plain", headers=resident.headers)
+    assert r.status_code == 415
 
 
 def test_too_large_body_is_413(client, app):
@@ -206,3 +213,34 @@ def test_reads_keep_one_session_and_drop_it_after_a_database_error(client, monke
     monkeypatch.undo()
     assert client.get("/api/v1/ideas").status_code == 200
     assert db._kept().session is not None and db._kept().session is not kept
+
+
+def test_field_messages_are_german_by_default_including_values(client):
+    r = client.get("/api/v1/ideas?limit=0")
+    assert r.status_code == 422 and r.get_json()["errors"]["limit"] == ["Muss zwischen 1 und 100 liegen."]
+    r = client.get("/api/v1/ideas?limit=0", headers={"Accept-Language": "en"})
+    assert r.get_json()["errors"]["limit"] == ["Must be greater than or equal to 1 and less than or equal to 100."]
+    r = client.post("/api/v1/auth/register", json={"email": "a@example.org", "password": "x", "display_name": "Al"})
+    assert r.get_json()["errors"]["password"] == ["Muss 10 bis 256 Zeichen (Einträge) lang sein."]
+    assert client.get("/api/v1/ideas?cursor=nonsense").get_json()["errors"]["cursor"] == ["Ungültiger Cursor."]
+
+
+def test_every_marshmallow_message_with_values_has_a_german_text():
+    from marshmallow import validate
+
+    from api.i18n import translate
+
+    samples = [
+        validate.Range(min=1, max=5), validate.Range(min=1), validate.Range(max=5),
+        validate.Range(min=1, max=5, min_inclusive=False, max_inclusive=False),
+        validate.Range(min=1, min_inclusive=False), validate.Range(max=5, max_inclusive=False),
+        validate.Length(min=1, max=5), validate.Length(min=1), validate.Length(max=5), validate.Length(equal=3),
+        validate.OneOf(["a", "b"]), validate.Equal("x"),
+    ]
+    for validator in samples:
+        for value in (0, 99, -1, "", "xxxxxxxx", "c", [], list(range(9))):
+            try:
+                validator(value)
+            except Exception as error:  # noqa: BLE001 - marshmallow.ValidationError or TypeError
+                for text in getattr(error, "messages", []):
+                    assert translate(text, lang="de") != text, text

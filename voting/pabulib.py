@@ -197,12 +197,14 @@ def write_pabulib(
     max_sum_cost: int | None = None,
     max_points: int | None = None,
     extra_meta: Mapping[str, str] | None = None,
+    leave_out_unvoted: bool = False,
 ) -> str:
     """Serialise an election, and its result under ``rule``, as a Pabulib file.
 
     ``outcome`` (a :class:`voting.rules.Outcome`) is computed with
     :func:`voting.rules.tally` when not given.  Voter ids are anonymous
-    counters; identical ballots are written out once per voter.
+    counters; identical ballots are written out once per voter. ``leave_out_unvoted``
+    omits projects nobody voted for (see below).
     """
     from .rules import tally  # rules imports this module for the rule names
 
@@ -210,12 +212,15 @@ def write_pabulib(
     if outcome is None:
         outcome = tally(election, rule, completion)
     cumulative = election.ballot_type is BallotType.CUMULATIVE
+    # Projects nobody voted for are never funded by our rules, but pabutools' greedy funds one
+    # that fits: left out, the file gives every reader the published result.
+    listed = [(p, r) for p, r in zip(election.projects, outcome.projects) if r.votes > 0 or not leave_out_unvoted]
     meta: dict[str, str] = {
         "description": description,
         "country": country,
         "unit": unit,
         "instance": instance,
-        "num_projects": str(len(election.projects)),
+        "num_projects": str(len(listed)),
         "num_votes": str(election.num_ballots),
         "budget": str(election.budget),
         "vote_type": election.ballot_type.value,
@@ -239,7 +244,7 @@ def write_pabulib(
     w.writerows(meta.items())
     out.write("PROJECTS\n")
     w.writerow(["project_id", "cost", "name", "votes", "score", "selected"])
-    for p, r in zip(election.projects, outcome.projects):
+    for p, r in listed:
         w.writerow([p.id, p.cost, p.name, r.votes, r.score, int(r.selected)])
     out.write("VOTES\n")
     w.writerow(["voter_id", "vote", "points"] if cumulative else ["voter_id", "vote"])

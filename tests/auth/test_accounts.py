@@ -198,3 +198,13 @@ def test_a_token_is_verified_once_per_worker(client, make_user, monkeypatch):
     for _ in range(3):
         assert client.get("/api/v1/me", headers=headers).status_code == 200
     assert len(calls) == first
+
+
+def test_wrong_credentials_are_401_whatever_their_length(client, make_user):
+    """API.md: wrong credentials 401, never a 422 (not even for overlong input)."""
+    user = make_user()
+    for email, password in ((user.email, "x" * 5000), ("y" * 5000 + "@example.org", "whatever-it-is"),
+                            (user.email, "short"), (user.email, "")):
+        r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        assert r.status_code == 401, (len(email), len(password), r.get_json())
+    assert client.post("/api/v1/auth/login", json={"email": user.email, "password": user.password}).status_code == 200

@@ -1,6 +1,8 @@
 """A whole round through the HTTP API, and the Pabulib export read back by pabutools."""
 from __future__ import annotations
 
+import pytest
+
 from sqlalchemy import select
 
 from models.audit import AuditEntry
@@ -186,6 +188,27 @@ def test_greedy_no_skip_export_matches(client, bud):
     assert {i["id"]: i["explanation"]["code"] for i in res["items"]} == {a: "did_not_fit", b: "did_not_fit", c: "selected"}
     text = client.get(f"{API}/rounds/{rnd['id']}/pabulib", headers=bud.staff.headers).get_data(as_text=True)
     assert [int(x) for x in pabutools_selection(text, "greedy-no-skip")] == res["selected"]
+
+
+@pytest.mark.parametrize("ballot", [{"type": "cumulative", "points": 3}, {"type": "approval"}])
+def test_export_leaves_out_items_nobody_voted_for(client, bud, ballot):
+    """API.md: items nobody voted for are never funded, and pabutools must read the export
+    to exactly `selected`; its greedy would fund an unvoted item that fits, so it is left out."""
+    members = [bud.member() for _ in range(2)]
+    rnd = bud.round(budget=1000, ballot=ballot, rule="greedy",
+                    items=[("Eins", 400), ("Zwei", 300), ("Vier", 100)], status="voting")
+    one, two, unvoted = (i["id"] for i in rnd["items"])
+    for user, chosen in zip(members, ([one, two], [one])):
+        if ballot["type"] == "approval":
+            bud.vote(rnd["id"], user, item_ids=chosen)
+        else:
+            bud.vote(rnd["id"], user, points={str(chosen[0]): 3})
+    bud.transition(rnd["id"], "closed")
+    res = client.get(f"{API}/rounds/{rnd['id']}/results", headers=bud.staff.headers).get_json()
+    assert unvoted not in res["selected"] and one in res["selected"]
+    text = client.get(f"{API}/rounds/{rnd['id']}/pabulib", headers=bud.staff.headers).get_data(as_text=True)
+    assert "Vier" not in text
+    assert [int(x) for x in pabutools_selection(text, "greedy")] == res["selected"]
 
 
 def test_export_survives_awkward_titles(client, bud):
