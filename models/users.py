@@ -189,9 +189,9 @@ def register(session: Session, email: str, password: str, display_name: str) -> 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
     global _dummy_hash
-    if len(password) > PASSWORD_MAX_LENGTH or len(email) > 254:
-        # No account has such a password or address: wrong credentials, without hashing
-        # whatever a client sends.
+    if len(password) > PASSWORD_MAX_LENGTH or len(email) > 254 or "\x00" in email:
+        # No account has such a password or address (PostgreSQL cannot even compare text
+        # with NUL): wrong credentials, without hashing whatever a client sends.
         return None
     user = find_by_email(session, email)
     if user is None or user.password_hash is None or user.deleted_at is not None:

@@ -204,7 +204,7 @@ def test_wrong_credentials_are_401_whatever_their_length(client, make_user):
     """API.md: wrong credentials 401, never a 422 (not even for overlong input)."""
     user = make_user()
     for email, password in ((user.email, "x" * 5000), ("y" * 5000 + "@example.org", "whatever-it-is"),
-                            (user.email, "short"), (user.email, "")):
+                            (user.email, "short"), (user.email, ""), (user.email + "\x00", "x\x00y")):
         r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
         assert r.status_code == 401, (len(email), len(password), r.get_json())
     assert client.post("/api/v1/auth/login", json={"email": user.email, "password": user.password}).status_code == 200
