@@ -375,6 +375,36 @@ def test_parallel_ballots_of_one_member_leave_one(client, bud, run_in_parallel):
     assert len(mine["item_ids"]) == 1
 
 
+def test_ballots_racing_the_close_are_counted_exactly_when_accepted(client, bud, run_in_parallel):
+    """Ballots cast while staff close the round: every ballot answered 200 is counted, every
+    other one was refused with 409; nothing in between (the ballot statement checks the
+    phase itself and, on PostgreSQL, share-locks the round that closing locks for update)."""
+    members = [bud.member() for _ in range(7)]
+    rnd = bud.round(items=[("A", 10), ("B", 20)], status="voting")
+    a = rnd["items"][0]["id"]
+    bud.vote(rnd["id"], members[0], item_ids=[a])  # this worker now knows the form
+    app = client.application
+
+    def act(i):
+        c = app.test_client()
+        if i == len(members):
+            return c.post(f"{API}/rounds/{rnd['id']}/transition", json={"to": "closed"}, headers=bud.staff.headers)
+        return c.put(f"{API}/rounds/{rnd['id']}/ballot", json={"item_ids": [a]}, headers=members[i].headers)
+
+    answers = run_in_parallel(len(members) + 1, act)
+    assert answers[-1].status_code == 200
+    accepted = {r.get_json()["receipt"] for r in answers[:-1] if r.status_code == 200}
+    assert all(r.status_code in (200, 409) for r in answers[:-1])
+    bud.transition(rnd["id"], "published")
+    published = client.get(f"{API}/rounds/{rnd['id']}/results").get_json()
+    refused = sum(1 for r in answers[:-1] if r.status_code == 409)
+    assert published["ballots"] == len(published["receipts"]) == count(client, Ballot)
+    # members[0]'s first ballot counts unless its replacement was accepted.
+    assert accepted <= set(published["receipts"])
+    assert len(published["receipts"]) in (len(accepted), len(accepted) + 1)
+    assert refused + len(accepted) == len(members)
+
+
 # --- results access ----------------------------------------------------------------------------
 
 
