@@ -11,13 +11,19 @@ from functools import wraps
 from flask import Flask, g, jsonify, request
 from flask_jwt_extended import verify_jwt_in_request
 
-from models.users import Caller, User, caller_for_session
+from sqlalchemy.orm import joinedload
+
+from models.users import BodyMembership, Caller, User, caller_for_session
 
 from .errors import abort_json, error_body
 from .extensions import db, jwt, write_intent
 from .i18n import translate
 
 BEARER = [{"bearerAuth": []}]
+ACCOUNT_WITH_DETAILS = (
+    joinedload(User.role_rows),
+    joinedload(User.memberships).joinedload(BodyMembership.body),
+)
 PUBLIC_WITH_OPTIONAL_LOGIN = [{}, {"bearerAuth": []}]
 
 
@@ -53,8 +59,12 @@ def require_user() -> Caller:
 
 
 def current_account() -> User:
-    """The caller's full account, for answers and changes that concern the account itself."""
-    account = db.session.get(User, require_user().id)
+    """The caller's full account, for answers and changes that concern the account itself.
+
+    Its roles and memberships (with their bodies) come with it in the same query: every
+    answer that shows the account shows them.
+    """
+    account = db.session.get(User, require_user().id, options=ACCOUNT_WITH_DETAILS)
     if account is None:
         abort_json(401, "token_revoked")
     return account
