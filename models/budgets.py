@@ -71,7 +71,7 @@ def berlin_today(now: datetime | None = None) -> date:
 
 class BudgetRound(Base):
     __tablename__ = "budget_rounds"
-    # Ids are never reused, also on SQLite: workers remember rounds by id (`voting_form`).
+    # Ids are never reused, also on SQLite: workers remember rounds by id (`known_voting_form`).
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -239,19 +239,21 @@ def current_member_ids(session: Session, body_id: int, today: date) -> list[int]
     )
 
 
+def _current_membership(voter_id, body_id):
+    """The voter's membership of the body if its term includes `today` (a bind parameter)."""
+    today = bindparam("today", type_=Date)
+    return select(BodyMembership.id).where(
+        BodyMembership.body_id == body_id,
+        BodyMembership.user_id == voter_id,
+        BodyMembership.term_start <= today,
+        BodyMembership.term_end >= today,
+    )
+
+
 def is_current_member(session: Session, user: User | None, body_id: int, today: date | None = None) -> bool:
     if user is None:
         return False
-    today = today or berlin_today()
-    found = session.scalar(
-        select(BodyMembership.id).where(
-            BodyMembership.body_id == body_id,
-            BodyMembership.user_id == user.id,
-            BodyMembership.term_start <= today,
-            BodyMembership.term_end >= today,
-        )
-    )
-    return found is not None
+    return bool(session.scalar(select(_current_membership(user.id, body_id).exists()), {"today": today or berlin_today()}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,16 +475,6 @@ class BallotBox:
             raise Forbidden("budget_not_a_member")
         if self.status != "voting":
             raise Conflict("budget_wrong_phase", status=self.status)
-
-
-def _current_membership(voter_id, body_id):
-    today = bindparam("today", type_=Date)
-    return select(BodyMembership.id).where(
-        BodyMembership.body_id == body_id,
-        BodyMembership.user_id == voter_id,
-        BodyMembership.term_start <= today,
-        BodyMembership.term_end >= today,
-    )
 
 
 _BALLOT_BOX = PreparedSelect(
