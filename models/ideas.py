@@ -486,12 +486,7 @@ def list_columns():
 LIST_SORT_COLUMNS = {"new": ("id",), "top": ("support_count", "id")}
 
 
-def _list_key_statement(sort: str, own: bool, district: bool, category: bool, status: bool, terms: int, after: bool):
-    """One shape of the idea-list page query: ids and everything a cached rendering depends on.
-
-    The author's name is part of the rendering too; renaming an account bumps the revision of
-    its ideas instead (`author_renamed`), so this hot query reads one table only.
-    """
+def _list_key_part(sort: str, own: bool, district: bool, category: bool, status: bool, terms: int, after: bool):
     ideas = Idea.__table__
     stmt = select(
         ideas.c.id,
@@ -525,6 +520,24 @@ def _list_key_statement(sort: str, own: bool, district: bool, category: bool, st
     return stmt.order_by(*(c.desc() for c in columns)).limit(bindparam("limit"))
 
 
+def _list_key_statement(sort: str, viewer: bool, district: bool, category: bool, status: bool, terms: int, after: bool):
+    """One shape of the idea-list page query: ids and everything a cached rendering depends on.
+
+    A logged-in viewer also sees their own unpublished ideas: that part is walked on its own
+    (each part keeps its index) and merged in the same statement, one round trip either way.
+    The author's name is part of the rendering too; renaming an account bumps the revision of
+    its ideas instead (`author_renamed`), so this hot query reads one table only.
+    """
+    public = _list_key_part(sort, False, district, category, status, terms, after)
+    if not viewer:
+        return public
+    # Each part as a subquery: SQLite allows ORDER BY/LIMIT only there inside a UNION.
+    parts = [part.subquery() for part in (public, _list_key_part(sort, True, district, category, status, terms, after))]
+    merged = union_all(*(select(*part.c) for part in parts)).subquery()
+    order = [merged.c[name].desc() for name in LIST_SORT_COLUMNS[sort]]
+    return select(*merged.c).order_by(*order).limit(bindparam("limit"))
+
+
 LIST_KEYS = PreparedSelect(_list_key_statement)
 
 
@@ -541,13 +554,8 @@ def list_page_keys(session: Session, viewer: User | None, sort: str, limit: int,
         params.update({f"after{i}": v for i, v in enumerate(after)})
     if viewer is not None:
         params["viewer"] = viewer.id
-    shape = (sort, bool(district), bool(category), bool(status), len(terms), bool(after))
-    rows = LIST_KEYS.rows(session, (shape[0], False, *shape[1:]), params)
-    if viewer is not None:
-        rows += LIST_KEYS.rows(session, (shape[0], True, *shape[1:]), params)
-        # Two disjoint parts, each in order: merge them (ids are unique, so no ties).
-        rows.sort(key=(lambda r: -r[0]) if sort == "new" else (lambda r: (-r[1], -r[0])))
-    return rows[: limit + 1]
+    shape = (sort, viewer is not None, bool(district), bool(category), bool(status), len(terms), bool(after))
+    return LIST_KEYS.rows(session, shape, params)
 
 
 def _relation_statement(count: int):

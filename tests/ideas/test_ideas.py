@@ -73,6 +73,30 @@ def test_list_shows_public_ideas_and_own(client, make_user, flow):
     assert bob_ids == [own_pending["id"], public["id"]]
 
 
+def test_paging_walks_public_and_own_ideas_together_in_order(client, make_user, flow):
+    """The viewer's own unpublished ideas are merged into the public ones in the list's order,
+    page by page, without gaps or repeats (one statement, api/ideas/listing.py)."""
+    alice, bob, fan = make_user(), make_user(), make_user()
+    expected = []
+    for i in range(3):
+        expected.append(flow.published(alice, title=f"Öffentliche Idee Nummer {i}")["id"])
+        expected.append(flow.submit(bob, title=f"Bobs wartende Idee Nummer {i}")["id"])
+    top = expected[0]
+    client.put(f"/api/v1/ideas/{top}/support", headers=fan.headers)
+    for sort, order in (("new", sorted(expected, reverse=True)), ("top", [top] + sorted(set(expected) - {top}, reverse=True))):
+        seen, cursor = [], None
+        while True:
+            query = f"/api/v1/ideas?sort={sort}&limit=2" + (f"&cursor={cursor}" if cursor else "")
+            page = client.get(query, headers=bob.headers).get_json()
+            seen += [i["id"] for i in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == order, sort
+    others = [i["id"] for i in client.get("/api/v1/ideas?limit=100", headers=alice.headers).get_json()["items"]]
+    assert others == sorted(expected[0::2], reverse=True)
+
+
 def test_filters_and_search_fold_umlauts_and_sharp_s(client, make_user, flow):
     user = make_user()
     a = flow.published(user, title="Neue Straße in Hörde", district="hoerde")
@@ -391,7 +415,7 @@ def test_list_query_count_does_not_grow_with_page_size(app, client, make_user, f
         return counter["n"]
 
     statements(10)  # every idea rendered once, as a busy server would have them
-    assert statements(2) == statements(10) >= 4  # caller, page, supported, followed
+    assert statements(2) == statements(10) == 3  # caller, page (public and own), supported and followed
 
 
 def test_blocked_user_reads_but_cannot_contribute(client, make_user, flow):
