@@ -22,6 +22,7 @@ from sqlalchemy import (
     event,
     insert,
     literal,
+    literal_column,
     inspect,
     or_,
     select,
@@ -486,7 +487,7 @@ def list_columns():
 LIST_SORT_COLUMNS = {"new": ("id",), "top": ("support_count", "id")}
 
 
-def _list_key_part(sort: str, own: bool, district: bool, category: bool, status: bool, terms: int, after: bool):
+def _list_key_part(sort: str, own: bool, limit: int, district: bool, category: bool, status: bool, terms: int, after: bool):
     ideas = Idea.__table__
     stmt = select(
         ideas.c.id,
@@ -517,25 +518,29 @@ def _list_key_part(sort: str, own: bool, district: bool, category: bool, status:
             equal = [columns[j] == bindparam(f"after{j}") for j in range(i)]
             clauses.append(and_(*equal, column < bindparam(f"after{i}")))
         stmt = stmt.where(or_(*clauses))
-    return stmt.order_by(*(c.desc() for c in columns)).limit(bindparam("limit"))
+    return stmt.order_by(*(c.desc() for c in columns)).limit(literal_column(str(int(limit))))
 
 
-def _list_key_statement(sort: str, viewer: bool, district: bool, category: bool, status: bool, terms: int, after: bool):
+def _list_key_statement(sort: str, viewer: bool, limit: int, district: bool, category: bool, status: bool, terms: int, after: bool):
     """One shape of the idea-list page query: ids and everything a cached rendering depends on.
 
     A logged-in viewer also sees their own unpublished ideas: that part is walked on its own
     (each part keeps its index) and merged in the same statement, one round trip either way.
     The author's name is part of the rendering too; renaming an account bumps the revision of
     its ideas instead (`author_renamed`), so this hot query reads one table only.
+
+    The page size is written into the SQL (one statement per size, 1-101): as a parameter,
+    PostgreSQL's generic plan guesses a large LIMIT, finds it dearer than a custom plan and
+    then plans the query anew on every execution (measured: 0.6 ms, three times the query).
     """
-    public = _list_key_part(sort, False, district, category, status, terms, after)
+    public = _list_key_part(sort, False, limit, district, category, status, terms, after)
     if not viewer:
         return public
     # Each part as a subquery: SQLite allows ORDER BY/LIMIT only there inside a UNION.
-    parts = [part.subquery() for part in (public, _list_key_part(sort, True, district, category, status, terms, after))]
+    parts = [part.subquery() for part in (public, _list_key_part(sort, True, limit, district, category, status, terms, after))]
     merged = union_all(*(select(*part.c) for part in parts)).subquery()
     order = [merged.c[name].desc() for name in LIST_SORT_COLUMNS[sort]]
-    return select(*merged.c).order_by(*order).limit(bindparam("limit"))
+    return select(*merged.c).order_by(*order).limit(literal_column(str(int(limit))))
 
 
 LIST_KEYS = PreparedSelect(_list_key_statement)
@@ -548,13 +553,13 @@ def list_page_keys(session: Session, viewer: User | None, sort: str, limit: int,
     everything a rendering of the idea depends on. Returns up to limit + 1.
     """
     terms = words(q or "")[:8]
-    params: dict = {"limit": limit + 1, "district": district, "category": category, "status": status}
+    params: dict = {"district": district, "category": category, "status": status}
     params.update({f"term{i}": like_pattern(t) for i, t in enumerate(terms)})
     if after:
         params.update({f"after{i}": v for i, v in enumerate(after)})
     if viewer is not None:
         params["viewer"] = viewer.id
-    shape = (sort, viewer is not None, bool(district), bool(category), bool(status), len(terms), bool(after))
+    shape = (sort, viewer is not None, limit + 1, bool(district), bool(category), bool(status), len(terms), bool(after))
     return LIST_KEYS.rows(session, shape, params)
 
 
