@@ -26,13 +26,14 @@ def init_request_log(app: Flask) -> None:
         access_log.setLevel(logging.INFO)
         access_log.propagate = False
     own_handlers = list(access_log.handlers)
+    # The usual set-up, one stream handler: lines go straight to its stream. Going through a
+    # LogRecord cost a tenth of a small answer (measured: 30 us of a 400 us ballot).
+    direct = own_handlers[0] if len(own_handlers) == 1 and type(own_handlers[0]) is logging.StreamHandler else None
     routes: dict[str | None, str] = {}
 
     def write(line: str) -> None:
-        if access_log.handlers == own_handlers and len(own_handlers) == 1 and type(own_handlers[0]) is logging.StreamHandler:
-            # The usual set-up: one line straight to the stream. Going through a LogRecord
-            # cost a tenth of a small answer (measured: 30 us of a 400 us ballot).
-            handler = own_handlers[0]
+        if direct is not None and access_log.handlers == own_handlers:
+            handler = direct
             with handler.lock:
                 handler.stream.write(line + "\n")
                 handler.flush()

@@ -140,7 +140,12 @@ class Ballot(Base):
     cast_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def as_dict(self) -> dict:
-        return {"round_id": self.round_id, **self.content, "receipt": self.receipt, "cast_at": self.cast_at}
+        return owner_view(self.round_id, self.content, self.receipt, self.cast_at)
+
+
+def owner_view(round_id: int, content: dict, receipt: str, cast_at: datetime) -> dict:
+    """A ballot as its voter (and nobody else) reads it."""
+    return {"round_id": round_id, **content, "receipt": receipt, "cast_at": cast_at}
 
 
 class BudgetResult(Base):
@@ -654,7 +659,7 @@ def cast_ballot(session: Session, voter, round_id: int, data: dict, now: datetim
         # The phase or the membership changed since the box was read: say what changed.
         ballot_box(session, voter, round_id).check_may_vote()
         raise Conflict("budget_ballot_conflict")
-    return {"round_id": round_id, **content, "receipt": receipt, "cast_at": now}
+    return owner_view(round_id, content, receipt, now)
 
 
 def own_ballot(session: Session, voter: User, round_id: int) -> Ballot | None:

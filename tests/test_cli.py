@@ -54,32 +54,31 @@ def _pabulib_file(name: str):
     return path
 
 
+def _tally(path) -> subprocess.CompletedProcess:
+    """`flask budgets tally FILE` in a process of its own, as cron or a person would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "budgets", "tally", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DATABASE_URL": "sqlite://"},
+    )
+
+
 def test_budgets_tally_prints_the_published_selection_of_assen(clean_app):
     from voting.pabulib import read_pabulib
 
     path = _pabulib_file("Netherlands_Assen_2024.pb")
     published = read_pabulib(path).published_selection()
     # A process of its own: the command must print the ids and nothing else on stdout.
-    run = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "budgets", "tally", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "DATABASE_URL": "sqlite://"},
-    )
+    run = _tally(path)
     assert run.returncode == 0, run.stderr
     assert sorted(run.stdout.split()) == sorted(published)
 
 
 def test_budgets_tally_refuses_ordinal_files(clean_app):
     path = _pabulib_file("Poland_Krakow_2018_Debniki.pb")
-    run = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "budgets", "tally", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "DATABASE_URL": "sqlite://"},
-    )
+    run = _tally(path)
     assert run.returncode == 2 and run.stdout == "" and run.stderr
 
 
