@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Flask, g, request
-from flask.globals import request_ctx
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -11,8 +10,9 @@ from models.users import configure_password_hashing
 
 from .config import load_config
 from .errors import register_error_handlers
-from .extensions import ApiWithOneErrorShape, db, limiter, write_intent
+from .extensions import ApiWithOneErrorShape, db, write_intent
 from .security import init_jwt
+from .throttle import init_throttle
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -39,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_password_hashing(app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_COST"])
     db.init_app(app)
     init_jwt(app)
-    _init_limiter(app)
+    init_throttle(app)
     if app.config["CORS_ORIGINS"]:
         CORS(app, origins=app.config["CORS_ORIGINS"], expose_headers=["Location", "Retry-After", "X-Request-ID", "ETag"])
 
@@ -65,42 +65,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
-
-
-def _init_limiter(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
-    # X-RateLimit-* and Retry-After on every answer would tell clients to wait when they
-    # need not; the 429 handler sets Retry-After itself.
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
-    # With Redis gone, limits keep working from memory instead of every limited route failing.
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
-    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
-        app.config["RATELIMIT_STORAGE_OPTIONS"] = {}
-    limiter.init_app(app)
-    # Our limits are all attached to views; their decorators check them. The limiter's
-    # global before-request hook would only look for app-wide limits we do not have, at a
-    # cost on every request (measured: a quarter of a bare reference-data answer).
-    app.before_request_funcs[None] = [
-        f for f in app.before_request_funcs.get(None, []) if getattr(f, "__func__", None) is not type(limiter)._check_request_limit
-    ]
-    # Its after-request hook (deductions such as failed logins, headers) and teardown have
-    # work only where a view checked a limit, which leaves its context on the request.
-    app.after_request_funcs[None] = [_only_where_limited(f) for f in app.after_request_funcs.get(None, [])]
-    app.teardown_request_funcs[None] = [_only_where_limited(f) for f in app.teardown_request_funcs.get(None, [])]
-
-
-def _only_where_limited(hook):
-    # Registered as partial(Limiter.method, limiter) or as a bound method.
-    if limiter not in getattr(hook, "args", ()) and getattr(hook, "__self__", None) is not limiter:
-        return hook
-
-    def wrapper(value=None):
-        if hasattr(request_ctx._get_current_object(), "_limiter_request_context"):
-            return hook(value)
-        return value
-
-    return wrapper
 
 
 def _init_request_conventions(app: Flask) -> None:

@@ -46,9 +46,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=30),
         "JWT_TOKEN_LOCATION": ["headers"],
-        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
-        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
-        "REGISTER_LIMIT_PER_ADDRESS": os.environ.get("REGISTER_LIMIT_PER_ADDRESS", "20 per hour"),
+        # Failed logins (api.throttle; successful ones are refunded). Tight per account and
+        # address, looser per account from everywhere: a stranger's guesses do not lock the
+        # owner out of their own phone.
+        "LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "50 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes"),
+        # A school class of 30 registers from one address within minutes.
+        "REGISTER_LIMIT_PER_ADDRESS": os.environ.get("REGISTER_LIMIT_PER_ADDRESS", "60 per hour"),
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_COST": _int("PASSWORD_HASH_MEMORY_COST", 65536),
         # Ideas and moderation
@@ -77,6 +82,9 @@ def load_config(overrides: dict | None = None) -> dict:
 
 def _check_secrets(config: dict) -> None:
     secret = config.get("JWT_SECRET_KEY")
+    if config["APP_ENV"] == "production" and not config.get("REDIS_URL"):
+        # Throttle counters in one worker's memory would give every worker its own budget.
+        raise ConfigError("APP_ENV=production needs REDIS_URL (throttle counters shared by all workers)")
     if config["APP_ENV"] == "production":
         if not secret or len(secret.encode()) < 32:
             raise ConfigError("APP_ENV=production needs JWT_SECRET_KEY of at least 32 bytes")

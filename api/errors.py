@@ -99,23 +99,12 @@ def http_error_response(error: HTTPException):
             response.headers[name] = value
     if code == 405 and "Allow" not in response.headers and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
-    if code == 429 and "Retry-After" not in response.headers:
-        response.headers["Retry-After"] = str(_seconds_until_limit_resets())
+    if code == 429 and "Retry-After" not in response.headers and "Retry-After" not in (data.get("headers") or {}):
+        # Throttles (api.throttle) name the real wait; a conservative guess beats no header.
+        response.headers["Retry-After"] = "60"
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
     return response
-
-
-def _seconds_until_limit_resets() -> int:
-    import time
-
-    from .extensions import limiter
-
-    try:
-        reset_at = limiter.current_limit.reset_at
-    except Exception:  # storage gone: a conservative guess beats no header
-        return 60
-    return max(1, int(reset_at - time.time()) + 1)
 
 
 def domain_error_response(error: DomainError):

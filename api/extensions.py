@@ -1,4 +1,4 @@
-"""Database session, JWT, the flask-smorest Api, and the rate limiter."""
+"""Database session, JWT, the flask-smorest Api, and who the client is."""
 from __future__ import annotations
 
 import contextvars
@@ -10,8 +10,6 @@ import weakref
 
 from flask import Flask, g, request
 from flask_jwt_extended import JWTManager
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -217,12 +215,11 @@ class ApiWithOneErrorShape(Api):
 
 def client_address() -> str:
     # ProxyFix (set up from TRUSTED_PROXY_COUNT) has already put the right address here.
-    return get_remote_address() or "unknown"
+    return request.remote_addr or "unknown"
 
 
 db = Database()
 jwt = JWTManager()
-limiter = Limiter(key_func=client_address, in_memory_fallback_enabled=True)
 
 
 def current_lang() -> str:

@@ -15,7 +15,6 @@ from sqlalchemy import create_engine, text
 
 from api import create_app
 from api.extensions import db as database
-from api.extensions import limiter
 from models import Base
 from models.reference import sync_reference_data
 import models.all  # noqa: F401
@@ -58,7 +57,7 @@ def app(tmp_path_factory):
             "REQUEST_LOG": False,
             "PASSWORD_HASH_TIME_COST": 1,
             "PASSWORD_HASH_MEMORY_COST": 1024,
-            "RATELIMIT_STORAGE_URI": "memory://",
+            "THROTTLE_STORAGE_URI": "memory://",
             "REGISTER_LIMIT_PER_ADDRESS": "1000 per hour",
             "PUSH_BACKEND": "memory",
             "MEDIA_DIR": str(tmp_path_factory.mktemp("media")),
@@ -89,7 +88,7 @@ def _wipe(app) -> None:
 @pytest.fixture
 def clean_app(app):
     _wipe(app)
-    limiter.reset()
+    app.extensions["throttle"].reset()
     yield app
     database.session.remove()
 

@@ -14,9 +14,9 @@ from api.config import ConfigError
 def test_production_refuses_weak_or_missing_secret(monkeypatch):
     monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError):
-        create_app({"APP_ENV": "production", "DATABASE_URL": "sqlite://"})
+        create_app({"APP_ENV": "production", "DATABASE_URL": "sqlite://", "REDIS_URL": "redis://127.0.0.1:6379/0"})
     with pytest.raises(ConfigError):
-        create_app({"APP_ENV": "production", "DATABASE_URL": "sqlite://", "JWT_SECRET_KEY": "short"})
+        create_app({"APP_ENV": "production", "DATABASE_URL": "sqlite://", "REDIS_URL": "redis://127.0.0.1:6379/0", "JWT_SECRET_KEY": "short"})
 
 
 def test_health_and_readiness(client):

@@ -1,14 +1,14 @@
 """Accounts: register, login, refresh, logout, and the caller's own profile."""
 from __future__ import annotations
 
-from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
 from flask_smorest import Blueprint
 
 from api.errors import abort_json
-from api.extensions import client_address, db, limiter
+from api.extensions import db
 from api.security import current_account, login_required, public, refresh_token_required, require_user
+from api.throttle import account_address_key, account_key, address_key, attempt
 from api.transactions import writes
 from models import users
 
@@ -27,36 +27,20 @@ def _tokens_for(user: users.User) -> dict:
     }
 
 
-def _login_account_key() -> str:
-    payload = request.get_json(silent=True)
-    email = payload.get("email") if isinstance(payload, dict) else None
-    return "login-account:" + (users.normalize_email(email) if isinstance(email, str) else "-")
-
-
-def _login_address_key() -> str:
-    return "login-address:" + client_address()
-
-
-def _failed_login(response) -> bool:
-    return response.status_code == 401
-
-
 @blp.route("/auth/register", methods=["POST"])
 @public
-@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"], key_func=lambda: "register:" + client_address())
 @writes
 @blp.arguments(RegisterSchema())
 @blp.response(201, SessionSchema)
 def register(payload):
     """Create an account and log in."""
+    attempt(("REGISTER_LIMIT_PER_ADDRESS", address_key("register")))
     user = users.register(db.session, payload["email"], payload["password"], payload["display_name"])
     return _tokens_for(user), 201, {"Location": "/api/v1/me"}
 
 
 @blp.route("/auth/login", methods=["POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key, deduct_when=_failed_login)
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=_login_address_key, deduct_when=_failed_login)
 @writes
 @blp.arguments(LoginSchema())
 @blp.response(200, SessionSchema)
@@ -64,9 +48,17 @@ def register(payload):
 @blp.alt_response(429, description="Too many failed attempts for this account or address")
 def login(payload):
     """Log in with e-mail address and password; repeated failures are throttled."""
-    user = users.authenticate(db.session, payload["email"], payload["password"])
+    email = payload["email"]
+    # Counted before the password is checked, so parallel guesses cannot outrun the limit.
+    guess = attempt(
+        ("LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS", account_address_key("login", email)),
+        ("LOGIN_LIMIT_PER_ACCOUNT", account_key("login", email)),
+        ("LOGIN_LIMIT_PER_ADDRESS", address_key("login")),
+    )
+    user = users.authenticate(db.session, email, payload["password"])
     if user is None:
         abort_json(401, "invalid_credentials")
+    guess.refund()
     return _tokens_for(user)
 
 
