@@ -1,2 +1,2 @@
 """Imports every model module so that Base.metadata knows all tables (Alembic, tests)."""
-from . import audit, budgets, idempotency, ideas, moderation, outbox, reference, users  # noqa: F401
+from . import account_tokens, audit, budgets, idempotency, ideas, mail, moderation, outbox, reference, users  # noqa: F401
