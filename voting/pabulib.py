@@ -203,7 +203,8 @@ def write_pabulib(
 
     ``outcome`` (a :class:`voting.rules.Outcome`) is computed with
     :func:`voting.rules.tally` when not given.  Voter ids are anonymous
-    counters; identical ballots are written out once per voter. ``leave_out_unvoted``
+    counters over the ballots sorted by content; identical ballots are written
+    out once per voter. ``leave_out_unvoted``
     omits projects nobody voted for (see below).
     """
     from .rules import tally  # rules imports this module for the rule names
@@ -249,17 +250,24 @@ def write_pabulib(
     out.write("VOTES\n")
     w.writerow(["voter_id", "vote", "points"] if cumulative else ["voter_id", "vote"])
     ids = election.project_ids
-    voter = 0
-    lines: list[str] = []
+    # Ballots in the order they were cast, numbered in that order, could be matched with who
+    # voted when: sorted by their content (projects in PROJECTS order, then points) and
+    # numbered 1..n in that order, the section depends on nothing but the ballots cast.
+    contents = []
     for row, weight in zip(election.points, election.weights):
         (given,) = row.nonzero()
+        contents.append((tuple((int(i), int(row[i])) for i in given), row, given, int(weight)))
+    contents.sort(key=lambda c: c[0])
+    voter = 0
+    lines: list[str] = []
+    for _key, row, given, weight in contents:
         vote = ",".join(ids[i] for i in given)
         if cumulative:
             # pabutools reads an empty points field as a number; "none" means no points.
             tail = f"{vote};{','.join(str(int(row[i])) for i in given) or 'none'}"
         else:
             tail = vote
-        for _ in range(int(weight)):
+        for _ in range(weight):
             voter += 1
             lines.append(f"{voter};{tail}")
     out.write("\n".join(lines))
