@@ -82,3 +82,6 @@ def register_cli(app: Flask) -> None:
     from .budgets_cli import budgets_cli
 
     app.cli.add_command(budgets_cli)
+    from notifications.cli import notifications_cli
+
+    app.cli.add_command(notifications_cli)

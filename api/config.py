@@ -54,6 +54,20 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes"),
         # A school class of 30 registers from one address within minutes.
         "REGISTER_LIMIT_PER_ADDRESS": os.environ.get("REGISTER_LIMIT_PER_ADDRESS", "60 per hour"),
+        # Reset links: an address may ask for many accounts (a family, a school), one account
+        # gets few mails. The per-account limit is silent (202 as ever): no enumeration.
+        "PASSWORD_RESET_LIMIT_PER_ACCOUNT": os.environ.get("PASSWORD_RESET_LIMIT_PER_ACCOUNT", "3 per hour"),
+        "PASSWORD_RESET_LIMIT_PER_ADDRESS": os.environ.get("PASSWORD_RESET_LIMIT_PER_ADDRESS", "20 per hour"),
+        "CONFIRM_RESEND_LIMIT_PER_ACCOUNT": os.environ.get("CONFIRM_RESEND_LIMIT_PER_ACCOUNT", "5 per hour"),
+        # Creating, supporting, flagging and voting wait for a confirmed e-mail address.
+        "REQUIRE_CONFIRMED_EMAIL": os.environ.get("REQUIRE_CONFIRMED_EMAIL", "0") not in ("", "0", "false", "no", "off"),
+        # Mail (notifications.mail): links in mails point at the app's web pages here.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "log"),
+        "MAIL_LOG_FILE": os.environ.get("MAIL_LOG_FILE") or None,
+        "SMTP_URL": os.environ.get("SMTP_URL") or None,
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Dortmund Beteiligung <noreply@localhost>"),
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 5),
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_COST": _int("PASSWORD_HASH_MEMORY_COST", 65536),
         # Ideas and moderation

@@ -8,7 +8,7 @@ from __future__ import annotations
 from copy import deepcopy
 from functools import wraps
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 from flask_jwt_extended import verify_jwt_in_request
 
 from sqlalchemy.orm import joinedload
@@ -84,7 +84,7 @@ def public(func):
     return _document(wrapper, security=PUBLIC_WITH_OPTIONAL_LOGIN)
 
 
-def login_required(func=None, *, role: str | None = None, contributes: bool = False):
+def login_required(func=None, *, role: str | None = None, contributes: bool = False, confirmed_email: bool = False):
     """A logged-in user, optionally with a role (admin passes every role check).
 
     `contributes` marks routes that create or change content, which blocked users may not do.
@@ -99,6 +99,10 @@ def login_required(func=None, *, role: str | None = None, contributes: bool = Fa
                 abort_json(403, "forbidden")
             if contributes and user.is_blocked():
                 abort_json(403, "user_blocked")
+            # `confirmed_email`: creating, supporting, flagging and voting, where the
+            # operator wants accounts behind confirmed addresses (REQUIRE_CONFIRMED_EMAIL).
+            if confirmed_email and not user.email_confirmed and current_app.config["REQUIRE_CONFIRMED_EMAIL"]:
+                abort_json(403, "email_unconfirmed")
             _refuse_unsupported_media_type()
             return view(*args, **kwargs)
 

@@ -1,0 +1,2 @@
+# Routes of recovery.py register on the auth blueprint of routes.py.
+from . import recovery  # noqa: F401

@@ -10,8 +10,9 @@ from api.extensions import db
 from api.security import current_account, login_required, public, refresh_token_required, require_user
 from api.throttle import account_address_key, account_key, address_key, attempt
 from api.transactions import writes
-from models import users
+from models import account_tokens, users
 
+from .mail import mail_context
 from .schemas import AccessTokenSchema, LoginSchema, ProfileUpdateSchema, RegisterSchema, SessionSchema, UserSchema
 
 blp = Blueprint("auth", __name__, description="Accounts and login sessions")
@@ -36,6 +37,7 @@ def register(payload):
     """Create an account and log in."""
     attempt(("REGISTER_LIMIT_PER_ADDRESS", address_key("register")))
     user = users.register(db.session, payload["email"], payload["password"], payload["display_name"])
+    account_tokens.send_email_confirmation(db.session, user, mail_context())
     return _tokens_for(user), 201, {"Location": "/api/v1/me"}
 
 

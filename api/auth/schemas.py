@@ -19,6 +19,7 @@ class UserSchema(ma.Schema):
 
     id = fields.Integer()
     email = fields.String()
+    email_confirmed = fields.Boolean()
     display_name = fields.String()
     roles = fields.List(fields.String())
     bodies = fields.List(fields.Nested(BodyMembershipSchema), attribute="memberships")
