@@ -61,6 +61,22 @@ def users_create(email: str, password: str, role: str):
     click.echo(f"user {user.id} {user.email} roles={','.join(user.roles)}")
 
 
+@users_cli.command("unblock")
+@click.option("--email", required=True)
+def users_unblock(email: str):
+    """Lift a block (recovery, e.g. when every moderator is blocked); logged with no actor."""
+    from models.moderation import unblock_by_operator
+
+    found = unblock_by_operator(db.session, email)
+    if found is None:
+        db.session.rollback()
+        click.echo(f"error: no account with the e-mail address {email}", err=True)
+        sys.exit(2)
+    user, lifted = found
+    db.session.commit()
+    click.echo(f"user {user.id} {user.email} {'unblocked' if lifted else 'was not blocked'}")
+
+
 @demo_cli.command("seed")
 @click.option("--ideas", default=0, type=click.IntRange(min=0), help="Number of demo ideas.")
 @click.option("--reports", default=0, type=click.IntRange(min=0), help="Number of demo reports.")

@@ -202,6 +202,10 @@ class Comment(Base):
         return self.status == "published" and self.visibility == "visible"
 
     def can_view(self, user: User | None) -> bool:
+        # A comment is seen only where its idea is: under a hidden idea it is out of reach
+        # for flags, appeals and deletion as much as for reading.
+        if not self.idea.can_view(user):
+            return False
         if self.is_public or self.status == "deleted":
             return True
         if user is None:
@@ -242,6 +246,17 @@ def get_public_idea(session: Session, idea_id: int) -> Idea:
     return idea
 
 
+def supported_by_others(session: Session, idea: Idea) -> bool:
+    """Whether someone other than the author supports it: only they lock the text.
+
+    Asked of the supports themselves, not of `support_count`, which counts the author too.
+    """
+    other = select(Support.user_id).where(Support.idea_id == idea.id)
+    if idea.author_id is not None:
+        other = other.where(Support.user_id != idea.author_id)
+    return session.scalar(select(other.exists())) is True
+
+
 def _check_references(session: Session, category: str | None, district: str | None) -> None:
     if category is not None and category_of_kind(session, category, "idea") is None:
         raise Invalid("category", "unknown_category")
@@ -257,6 +272,8 @@ def _check_references(session: Session, category: str | None, district: str | No
 def submit_idea(session: Session, author: User, policy: IdeaPolicy, *, title, body, category, district, location=None) -> Idea:
     author.ensure_may_contribute()
     _check_references(session, category, district)
+    status = "pending" if policy.premoderate_ideas else "published"
+    reasons = moderation.prescreen_reasons(title, body)
     idea = Idea(
         title=title,
         body=body,
@@ -264,8 +281,9 @@ def submit_idea(session: Session, author: User, policy: IdeaPolicy, *, title, bo
         district=district,
         lat=location["lat"] if location else None,
         lon=location["lon"] if location else None,
-        status="pending" if policy.premoderate_ideas else "published",
-        visibility="visible",
+        status=status,
+        # Stopped by the pre-screen, it is hidden from the start (see add_comment).
+        visibility="hidden" if reasons and status != "pending" else "visible",
         author_id=author.id,
         support_count=0,
         comment_count=0,
@@ -275,7 +293,6 @@ def submit_idea(session: Session, author: User, policy: IdeaPolicy, *, title, bo
     session.flush()
     # The author hears about what happens to their own idea.
     session.add(Follow(idea_id=idea.id, user_id=author.id))
-    reasons = moderation.prescreen_reasons(title, body)
     if reasons and idea.status != "pending":
         moderation.hide_automatically(session, idea, author.id, reasons)
     idea.refresh_public()
@@ -290,7 +307,7 @@ def edit_idea(session: Session, actor: User, idea: Idea, changes: dict) -> Idea:
         raise Forbidden("forbidden")
     if idea.visibility == "removed":
         raise Conflict("idea_removed")
-    if idea.support_count > 0:
+    if supported_by_others(session, idea):
         raise Conflict("idea_has_supporters")
     _check_references(session, changes.get("category"), changes.get("district"))
     for field in ("title", "body", "category", "district"):
@@ -316,7 +333,7 @@ def delete_idea(session: Session, actor: User, idea: Idea) -> None:
     actor.ensure_may_contribute()
     if idea.author_id != actor.id:
         raise Forbidden("forbidden")
-    if idea.support_count > 0:
+    if supported_by_others(session, idea):
         raise Conflict("idea_has_supporters")
     moderation.forget_target(session, idea)
     session.delete(idea)
@@ -375,8 +392,14 @@ def unfollow(session: Session, user: User, idea_id: int) -> None:
 
 def respond(session: Session, staff: User, idea: Idea, status: str, body: str) -> Idea:
     """Official answer of the city; moves the status along the allowed transitions."""
-    if not idea.is_public:
+    if not staff.is_staff:
+        raise Forbidden("forbidden")
+    staff.ensure_may_contribute()
+    if not idea.can_view(staff):
         raise NotFound()
+    if not idea.is_public:
+        # Staff can read it, so hiding its existence would only mislead: the state is wrong.
+        raise Conflict("idea_not_public", status=idea.status, visibility=idea.visibility)
     if status != idea.status and status not in RESPONSE_TRANSITIONS.get(idea.status, set()):
         raise Conflict("illegal_transition", current=idea.status, target=status)
     now = utcnow()
@@ -400,18 +423,20 @@ def add_comment(session: Session, author: User, idea_id: int, policy: IdeaPolicy
             raise Invalid("parent_id", "unknown_parent_comment")
         if parent.parent_id is not None:
             raise Invalid("parent_id", "reply_to_reply")
+    status = "pending" if policy.premoderate_comments else "published"
+    reasons = moderation.prescreen_reasons(body)
     comment = Comment(
         idea_id=idea.id,
         idea=idea,
         parent_id=parent_id,
         body=body,
         author_id=author.id,
-        status="pending" if policy.premoderate_comments else "published",
-        visibility="visible",
+        status=status,
+        # Stopped by the pre-screen, it is hidden from the start: never counted, never public.
+        visibility="hidden" if reasons and status != "pending" else "visible",
     )
     session.add(comment)
     session.flush()
-    reasons = moderation.prescreen_reasons(body)
     if reasons and comment.status != "pending":
         moderation.hide_automatically(session, comment, author.id, reasons)
     moderation.enqueue_new_content(session, comment, author.id, pending=comment.status == "pending", reasons=reasons)
@@ -437,6 +462,10 @@ def delete_comment(session: Session, actor: User, idea_id: int, comment_id: int)
         raise NotFound()
     if comment.author_id != actor.id:
         raise Forbidden("forbidden")
+    if not moderation.was_ever_public(session, comment):
+        # Nobody else ever read it: no trace is left, and replies to it go with it.
+        _vanish_comment(session, comment)
+        return
     was_public = comment.is_public
     comment.status = "deleted"
     # The text goes; the place in the thread stays, so replies keep their context.
@@ -445,6 +474,20 @@ def delete_comment(session: Session, actor: User, idea_id: int, comment_id: int)
     if was_public:
         comment_left_public(session, comment)
     moderation.forget_target(session, comment)
+    session.flush()
+
+
+def _vanish_comment(session: Session, comment: Comment) -> None:
+    replies = session.scalars(select(Comment).where(Comment.parent_id == comment.id)).all()
+    for gone in (*replies, comment):
+        if gone.is_public:
+            comment_left_public(session, gone)
+        moderation.forget_target(session, gone)
+    # Replies first: the parent's row is referenced by theirs.
+    for gone in replies:
+        session.delete(gone)
+    session.flush()
+    session.delete(comment)
     session.flush()
 
 

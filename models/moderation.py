@@ -19,7 +19,7 @@ from .errors import Conflict, Forbidden, Invalid, NotFound
 from .outbox import notify
 from .prepared import PreparedSelect
 from .prescreen import screen
-from .users import User
+from .users import User, find_by_email
 
 TARGET_TYPES = ("idea", "comment", "report")
 FLAG_REASONS = ("spam", "offensive", "personal_data", "off_topic", "other")
@@ -199,26 +199,62 @@ def enqueue_new_content(session: Session, target, author_id: int, pending: bool,
 
 
 def hide_automatically(session: Session, target, author_id: int | None, reasons: list[str], note: str | None = None) -> None:
-    """Hide content pending review and log it with no moderator (an automatic decision)."""
+    """Hide content pending review and log it with no moderator (an automatic decision).
+
+    New content that the pre-screen stops is created hidden, so its snapshot shows that
+    nobody else ever saw it (see `was_ever_public`).
+    """
     snapshot = target.snapshot()
     target.set_visibility("hidden")
     reason_code = reasons[0] if reasons and reasons[0] in REASON_CODES else "other"
+    note = note or "automatic: " + ", ".join(reasons)
     session.add(
         ModerationDecision(
             target_type=target.target_type,
             target_id=target.id,
             action="hide",
             reason_code=reason_code,
-            note=note or "automatic: " + ", ".join(reasons),
+            note=note,
             moderator_id=None,
             author_id=target.author_id,
             snapshot=snapshot,
         )
     )
+    if target.target_type == "idea":
+        # The author reads why it is hidden now, not the reason of an earlier approval.
+        _record_on_idea(target, reason_code, note, utcnow())
     if target.target_type == "comment" and snapshot["status"] == "published" and snapshot["visibility"] == "visible":
         from .ideas import comment_left_public
 
         comment_left_public(session, target)
+
+
+def _record_on_idea(idea, reason_code: str, note: str | None, when: datetime) -> None:
+    idea.moderation_reason_code = reason_code
+    idea.moderation_note = note
+    idea.moderation_decided_at = when
+    idea.updated_at = when
+
+
+def was_ever_public(session: Session, target) -> bool:
+    """Public now, or public when some decision (a moderator's or automatic) took it away.
+
+    Every way out of public view is logged with a snapshot of the state it left, so the
+    log tells whether anybody but the author and moderators could ever have read it.
+    """
+    if target.is_public:
+        return True
+    snapshots = session.scalars(
+        select(ModerationDecision.snapshot).where(
+            ModerationDecision.target_type == target.target_type, ModerationDecision.target_id == target.id
+        )
+    )
+    for snapshot in snapshots:
+        if isinstance(snapshot, str):
+            snapshot = json.loads(snapshot)
+        if snapshot.get("visibility") == "visible" and snapshot.get("status") not in (None, "pending", "deleted"):
+            return True
+    return False
 
 
 def forget_target(session: Session, target) -> None:
@@ -239,6 +275,8 @@ def flag(session: Session, user: User, target_type: str, target_id: int, reason:
     target = load_target(session, target_type, target_id)
     if not target.can_view(user) or getattr(target, "status", None) == "deleted":
         raise NotFound()
+    # The author's own flag is kept (it may ask for a review) but never counts: not for the
+    # threshold, not in the queue's count.
     counts = target.author_id != user.id
     try:
         with session.begin_nested():
@@ -256,7 +294,7 @@ def flag(session: Session, user: User, target_type: str, target_id: int, reason:
     except IntegrityError:
         raise Conflict("already_flagged") from None
     flag_row = session.get(Flag, result.inserted_primary_key[0])
-    _upsert_entry(session, target, "flagged", [reason], flag_delta=1)
+    _upsert_entry(session, target, "flagged", [reason], flag_delta=1 if counts else 0)
     if counts and target.visibility == "visible":
         flaggers = session.scalar(
             select(func.count(func.distinct(Flag.user_id))).where(
@@ -294,6 +332,8 @@ def _open_appeal(session: Session, target) -> Appeal | None:
 def decide(session: Session, moderator: User, target_type: str, target_id: int, action: str, reason_code: str, note: str | None) -> ModerationDecision:
     if not moderator.is_moderator:
         raise Forbidden("forbidden")
+    # A blocked moderator changes nothing either, decisions included.
+    moderator.ensure_may_contribute()
     if action in ("approve", "restore") and reason_code != "ok":
         raise Invalid("reason_code", "reason_must_be_ok")
     if action in ("reject", "hide") and reason_code == "ok":
@@ -336,10 +376,7 @@ def decide(session: Session, moderator: User, target_type: str, target_id: int, 
     session.add(decision)
     now = utcnow()
     if target_type == "idea":
-        target.moderation_reason_code = reason_code
-        target.moderation_note = note
-        target.moderation_decided_at = now
-        target.updated_at = now
+        _record_on_idea(target, reason_code, note, now)
     if appeal is not None:
         appeal.settled_at = now
     session.execute(delete(QueueEntry).where(QueueEntry.target_type == target_type, QueueEntry.target_id == target.id))
@@ -387,8 +424,9 @@ def _notify_author(session: Session, target, action: str) -> None:
 def appeal(session: Session, author: User, target_type: str, target_id: int, text: str) -> Appeal:
     author.ensure_may_contribute()
     target = load_target(session, target_type, target_id)
-    if target.author_id != author.id:
-        # Only the author may appeal; others should not learn about hidden content.
+    if target.author_id != author.id or not target.can_view(author):
+        # Only the author may appeal; others should not learn about hidden content. A comment
+        # under an idea its author cannot see is out of their reach like the idea.
         raise NotFound()
     decision = session.scalars(
         select(ModerationDecision)
@@ -419,28 +457,54 @@ def appeal(session: Session, author: User, target_type: str, target_id: int, tex
     return appeal_row
 
 
-def block_user(session: Session, moderator: User, user_id: int, until: datetime | None, reason: str) -> None:
+def _blockable(session: Session, actor, user_id: int) -> User:
+    """The account a moderator may block or unblock; the rules hold without HTTP as well."""
+    if not actor.is_moderator:
+        raise Forbidden("forbidden")
+    # A block stops every change, blocks included: a blocked moderator cannot lift it either.
+    actor.ensure_may_contribute()
     user = session.get(User, user_id)
     if user is None or user.deleted_at is not None:
         raise NotFound()
+    if user.id == actor.id:
+        raise Forbidden("block_self")
+    # Moderators block residents and moderators; the city's staff and admins only an admin.
+    if user.has_role("staff") and not actor.has_role("admin"):
+        raise Forbidden("block_needs_admin")
+    return user
+
+
+def block_user(session: Session, moderator, user_id: int, until: datetime | None, reason: str) -> None:
+    user = _blockable(session, moderator, user_id)
     if until is not None and until <= utcnow():
         raise Invalid("until", "block_end_in_past")
-    if user.has_role("admin") and not moderator.has_role("admin"):
-        raise Forbidden("forbidden")
     user.blocked_until = until or INDEFINITE_BLOCK
     user.block_reason = reason
     audit.record(session, moderator.id, "user_blocked", "user", user.id, until=until.isoformat() if until else None, reason=reason)
 
 
-def unblock_user(session: Session, moderator: User, user_id: int) -> None:
-    user = session.get(User, user_id)
+def unblock_user(session: Session, moderator, user_id: int) -> None:
+    _lift_block(session, _blockable(session, moderator, user_id), moderator.id)
+
+
+def unblock_by_operator(session: Session, email: str) -> tuple[User, bool] | None:
+    """Recovery from the command line (`users unblock`): whoever runs it holds the server,
+    so no role or block rule applies; the audit log names no actor. None for an unknown
+    address; otherwise the account and whether a block was lifted."""
+    user = find_by_email(session, email)
     if user is None or user.deleted_at is not None:
-        raise NotFound()
+        return None
+    return user, _lift_block(session, user, None, via="cli")
+
+
+def _lift_block(session: Session, user: User, actor_id: int | None, **details) -> bool:
+    lifted = user.is_blocked()
     if user.blocked_until is not None:
-        audit.record(session, moderator.id, "user_unblocked", "user", user.id)
+        audit.record(session, actor_id, "user_unblocked", "user", user.id, **details)
     user.blocked_until = None
     user.block_reason = None
-
+    session.flush()
+    return lifted
 
 
 # ---------------------------------------------------------------------------------------

@@ -340,7 +340,8 @@ def test_response_requires_staff_before_validation(client, make_user, flow):
     assert client.post(url, json={}).status_code == 401
     assert client.post(url, json={"status": "done", "body": "x"}, headers=flow.staff.headers).status_code == 422
     pending = flow.submit(make_user())
-    assert client.post(f"/api/v1/ideas/{pending['id']}/response", json={"status": "accepted", "body": "Ja"}, headers=flow.staff.headers).status_code == 404
+    # Staff can read a pending idea, so it is the wrong state (409), not a secret (404).
+    assert client.post(f"/api/v1/ideas/{pending['id']}/response", json={"status": "accepted", "body": "Ja"}, headers=flow.staff.headers).status_code == 409
 
 
 def test_similar_finds_ideas_of_the_same_district(client, make_user, flow):
