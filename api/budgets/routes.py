@@ -169,7 +169,7 @@ def transition(payload, round_id):
 
 
 @blp.route("/rounds/<id:round_id>/items", methods=["POST"])
-@login_required(contributes=True)
+@login_required(contributes=True, confirmed_email=True)
 @writes(idempotent=True)
 @checked_first(_may_propose)
 @blp.arguments(BudgetItemInSchema())
@@ -206,7 +206,7 @@ class OwnBallot(MethodView):
         """The caller's own ballot (nobody else can read it)."""
         return json_response(present_ballot(budgets.get_own_ballot(db.session, require_user(), round_id).as_dict()))
 
-    @login_required(contributes=True)
+    @login_required(contributes=True, confirmed_email=True)
     @one_statement_write
     @vote_checked_first
     @blp.arguments(BudgetBallotInSchema())

@@ -61,7 +61,7 @@ class Ideas(MethodView):
         """Public ideas (and the caller's own), newest or most supported first."""
         return current_app.response_class(idea_page(current_user(), args), mimetype="application/json")
 
-    @login_required(contributes=True)
+    @login_required(contributes=True, confirmed_email=True)
     @writes(idempotent=True)
     @blp.arguments(IdeaCreateSchema())
     @blp.response(201, IdeaSchema)
@@ -111,7 +111,7 @@ class IdeaResource(MethodView):
 
 @blp.route("/ideas/<id:idea_id>/support")
 class SupportResource(MethodView):
-    @login_required(contributes=True)
+    @login_required(contributes=True, confirmed_email=True)
     @writes
     @blp.response(204)
     def put(self, idea_id):
@@ -166,7 +166,7 @@ class Comments(MethodView):
         )
         return json_response({"items": [presenters.comment(c) for c in rows], "next_cursor": next_cursor})
 
-    @login_required(contributes=True)
+    @login_required(contributes=True, confirmed_email=True)
     @writes(idempotent=True)
     @blp.arguments(CommentCreateSchema())
     @blp.response(201, CommentSchema)

@@ -48,7 +48,7 @@ def present_decision(decision: ModerationDecision, with_snapshot: bool = False) 
 
 
 @blp.route("/flags", methods=["POST"])
-@login_required(contributes=True)
+@login_required(contributes=True, confirmed_email=True)
 @writes(idempotent=True)
 @blp.arguments(FlagCreateSchema())
 @blp.response(201, FlagSchema)
