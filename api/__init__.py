@@ -4,13 +4,15 @@ from __future__ import annotations
 from flask import Flask, g, request
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from models.users import configure_password_hashing
 
 from .config import load_config
 from .errors import register_error_handlers
+from .parsing import JSONProvider
 from .extensions import ApiWithOneErrorShape, db, write_intent
+from .openapi_doc import spec_kwargs
 from .security import init_jwt
 from .throttle import init_throttle
 
@@ -25,11 +27,21 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, max=2**31 - 1, **kwargs)
 
 
+class PathTextConverter(UnicodeConverter):
+    """Text path parameters (slugs, codes) without NUL, which PostgreSQL cannot compare: 404."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]")
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(load_config(config))
+    app.json = JSONProvider(app)
     app.json.sort_keys = False
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = PathTextConverter
     app.url_map.strict_slashes = False
 
     if app.config["TRUSTED_PROXY_COUNT"] > 0:
@@ -48,16 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_request_log(app)
     _init_request_conventions(app)
 
-    api = ApiWithOneErrorShape(
-        app,
-        spec_kwargs={
-            "components": {
-                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-            },
-            "security": [{"bearerAuth": []}],
-            "servers": [{"url": "/"}],
-        },
-    )
+    api = ApiWithOneErrorShape(app, spec_kwargs=spec_kwargs())
     register_error_handlers(app)
     _register_blueprints(app, api)
 

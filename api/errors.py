@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, jsonify
 from marshmallow import ValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -119,10 +119,12 @@ def domain_error_response(error: DomainError):
     return response
 
 
-def abort_json(code: int, message_key: str, errors: dict | None = None, **params):
+def abort_json(code: int, message_key: str, errors: dict | None = None, headers: dict | None = None, **params):
     """Raise an HTTP error whose body is in the API's shape, with a translated message."""
     from flask_smorest import abort
 
+    if headers:
+        abort(code, message=translate(message_key, **params), errors=errors, headers=headers)
     abort(code, message=translate(message_key, **params), errors=errors)
 
 
@@ -145,8 +147,30 @@ def database_unavailable(error: DBAPIError):
     return response
 
 
+# SQLSTATEs of a row that collides with another (unique) or lost its parent meanwhile
+# (foreign key): what a parallel request did first, a conflict with the state (409).
+CONFLICT_SQLSTATES = {"23505", "23503"}
+
+
+def integrity_conflict(error: IntegrityError):
+    """A constraint the database enforced against a race (two registrations of one address).
+
+    Operations check first and answer in their own words; this catches what slips between
+    the check and the write, on every route. Other integrity errors are bugs.
+    """
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    text = str(original)
+    if sqlstate not in CONFLICT_SQLSTATES and not text.startswith(("UNIQUE constraint failed", "FOREIGN KEY constraint failed")):
+        raise error
+    response = jsonify(error_body(409, translate("conflict_duplicate")))
+    response.status_code = 409
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, domain_error_response)
+    app.register_error_handler(IntegrityError, integrity_conflict)
     app.register_error_handler(ValidationError, validation_error_response)
     app.register_error_handler(DBAPIError, database_unavailable)
 

@@ -1,4 +1,9 @@
-"""marshmallow fields shared by every schema: one time format, text that every database accepts."""
+"""marshmallow fields shared by every schema: one string, one number, one time format.
+
+Each refuses at the edge what the databases cannot hold, so that nothing a client sends
+reaches SQLite or PostgreSQL as a value they fail on (a 5xx): NUL bytes and lone UTF-16
+surrogates in text, integers beyond the columns' range, times that overflow.
+"""
 from __future__ import annotations
 
 import re
@@ -10,20 +15,125 @@ from marshmallow import fields, validate
 # NUL is refused by PostgreSQL text columns; lone surrogates cannot be encoded as UTF-8.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MAX_DB_INT = 2**31 - 1
+# Times people mean in this app (blocks, votes, events) lie well inside this; beyond it,
+# converting an offset to UTC or adding a day can overflow Python's datetime.
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+UNSTORABLE_TEXT = "Contains characters that are not allowed."
+
+
+def refuse_unstorable(text: str) -> None:
+    if _UNSTORABLE.search(text):
+        raise ma.ValidationError(UNSTORABLE_TEXT)
+
+
+class Chars(validate.Length):
+    """A length in characters, worded as such (lists keep marshmallow's "Length ...")."""
+
+    message_min = "Must be at least {min} characters long."
+    message_max = "Must be at most {max} characters long."
+    message_all = "Must be between {min} and {max} characters long."
+    message_equal = "Must be exactly {equal} characters long."
 
 
 class Text(fields.String):
-    """A string the database can store; surrounding whitespace is dropped."""
+    """The one string field of request bodies and queries.
+
+    Refuses NUL bytes and lone surrogates (422 on the field); drops surrounding whitespace
+    unless `strip=False` (passwords); length validators are worded in characters.
+    `storable=False` lets through text that is only compared, never stored (login
+    credentials: whatever they hold, a mismatch is "wrong credentials").
+    """
+
+    def __init__(self, *args, strip: bool = True, storable: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.strip = strip
+        self.storable = storable
+        self.validators = [
+            Chars(min=v.min, max=v.max, equal=v.equal) if type(v) is validate.Length else v for v in self.validators
+        ]
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if _UNSTORABLE.search(text):
-            raise ma.ValidationError("Contains characters that are not allowed.")
-        return text.strip()
+        if self.storable:
+            refuse_unstorable(text)
+        return text.strip() if self.strip else text
+
+
+class Email(Text):
+    """An e-mail address (compared case-insensitively by the accounts)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.validators.insert(0, validate.Email(error="Not a valid email address."))
+
+
+class WholeNumber(fields.Integer):
+    """An integer as JSON writes it: `5`, never `"5"`, `5.5`, `5.0` or `true`.
+
+    Query strings have no types: schemas of query parameters (`QueryArgs`) accept digits.
+    Bounded by the database's integer columns unless the schema names tighter bounds.
+    """
+
+    def __init__(self, *args, minimum: int = -MAX_DB_INT, maximum: int = MAX_DB_INT, **kwargs):
+        given = kwargs.pop("validate", None)
+        given = [] if given is None else list(given) if isinstance(given, (list, tuple)) else [given]
+        # A schema's own Range (always inside the columns' range) is the one a client reads.
+        if not any(isinstance(v, validate.Range) for v in given):
+            given.append(validate.Range(min=minimum, max=maximum))
+        kwargs["validate"] = given
+        super().__init__(*args, strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and getattr(self.root, "TEXT_INPUT", False):
+            text = value.strip()
+            if not re.fullmatch(r"[+-]?\d{1,20}", text):
+                raise self.make_error("invalid")
+            value = int(text)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Boolean(fields.Boolean):
+    """`true` or `false` as JSON writes them (marshmallow would also take "yes", 1, "on" ...)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and getattr(self.root, "TEXT_INPUT", False):
+            return super()._deserialize(value, attr, data, **kwargs)
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class Number(fields.Float):
+    """A finite JSON number (never a string, a boolean, NaN or infinity)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, allow_nan=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or (isinstance(value, str) and not getattr(self.root, "TEXT_INPUT", False)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def Id(**kwargs) -> WholeNumber:  # noqa: N802 - reads like a field class
+    """An integer id the database can hold (bigger values would be a 5xx on PostgreSQL)."""
+    return WholeNumber(minimum=1, maximum=MAX_DB_INT, **kwargs)
+
+
+class QueryArgs(ma.Schema):
+    """Base of every schema of query parameters: numbers arrive as digits there."""
+
+    TEXT_INPUT = True
 
 
 class UTCDateTime(fields.DateTime):
-    """`YYYY-MM-DDTHH:MM:SS+00:00` out; ISO 8601 with an offset in (no offset is 422)."""
+    """`YYYY-MM-DDTHH:MM:SS+00:00` out; ISO 8601 with an offset in (no offset is 422).
+
+    Inputs outside 2000–2999 are refused before any conversion could overflow.
+    """
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
@@ -31,7 +141,7 @@ class UTCDateTime(fields.DateTime):
         return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
+        if not isinstance(value, str) or len(value) > 40:
             raise ma.ValidationError("Not a valid datetime.")
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
@@ -39,9 +149,21 @@ class UTCDateTime(fields.DateTime):
             raise ma.ValidationError("Not a valid datetime.") from exc
         if parsed.tzinfo is None:
             raise ma.ValidationError("A time zone offset is required (for example +01:00).")
+        if not EARLIEST.replace(tzinfo=None) < parsed.replace(tzinfo=None) < LATEST.replace(tzinfo=None):
+            raise ma.ValidationError("Must lie between the years 2000 and 2999.")
         return parsed.astimezone(timezone.utc)
 
 
-def Id(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class
-    """An integer id the database can hold (bigger values would be a 5xx on PostgreSQL)."""
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_DB_INT), **kwargs)
+class CalendarDate(fields.Date):
+    """A calendar day (`YYYY-MM-DD`) within the years 2000–2999."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 20:
+            raise self.make_error("invalid")
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST.date() <= day <= LATEST.date():
+            raise ma.ValidationError("Must lie between the years 2000 and 2999.")
+        return day
+
+
+__all__ = ["Boolean", "Number", "CalendarDate", "Chars", "Email", "Id", "MAX_DB_INT", "QueryArgs", "Text", "UTCDateTime", "WholeNumber"]

@@ -70,6 +70,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The Idempotency-Key must have 1 to 255 visible characters.",
     },
     "bad_cursor": {"de": "Ungültiger Cursor.", "en": "Invalid cursor."},
+    "conflict_duplicate": {
+        "de": "Das gibt es schon, oder es wurde gerade von anderer Seite geändert.",
+        "en": "This exists already, or was just changed by someone else.",
+    },
     "unknown_district": {"de": "Unbekannter Stadtbezirk.", "en": "Unknown district."},
     "unknown_category": {"de": "Unbekannte Kategorie.", "en": "Unknown category."},
     # Ideas
@@ -138,6 +142,8 @@ FIELD_MESSAGES_DE: dict[str, str] = {
     "Not a valid URL.": "Keine gültige URL.",
     "Not a valid time.": "Keine gültige Uhrzeit.",
     "String does not match expected pattern.": "Entspricht nicht dem erwarteten Muster.",
+    "Special numeric values (nan or infinity) are not permitted.": "Keine gültige Zahl (NaN und Unendlich sind nicht erlaubt).",
+    "Must lie between the years 2000 and 2999.": "Muss zwischen den Jahren 2000 und 2999 liegen.",
 }
 
 # marshmallow's messages that carry values (lengths, ranges, choices): pattern -> German.
@@ -151,10 +157,15 @@ _FIELD_PATTERNS_DE: list[tuple[re.Pattern, str]] = [
         (r"Must be greater than (?P<min>.+)\.", "Muss größer als {min} sein."),
         (r"Must be less than or equal to (?P<max>.+)\.", "Darf höchstens {max} sein."),
         (r"Must be less than (?P<max>.+)\.", "Muss kleiner als {max} sein."),
-        (r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.", "Muss {min} bis {max} Zeichen (Einträge) lang sein."),
-        (r"Length must be (?P<equal>\d+)\.", "Muss genau {equal} Zeichen (Einträge) lang sein."),
-        (r"Shorter than minimum length (?P<min>\d+)\.", "Muss mindestens {min} Zeichen (Einträge) lang sein."),
-        (r"Longer than maximum length (?P<max>\d+)\.", "Darf höchstens {max} Zeichen (Einträge) lang sein."),
+        # Text (api.fields.Chars) counts characters; marshmallow's own Length is left to lists.
+        (r"Must be between (?P<min>\d+) and (?P<max>\d+) characters long\.", "Muss zwischen {min} und {max} Zeichen lang sein."),
+        (r"Must be exactly (?P<equal>\d+) characters long\.", "Muss genau {equal} Zeichen lang sein."),
+        (r"Must be at least (?P<min>\d+) characters long\.", "Muss mindestens {min} Zeichen lang sein."),
+        (r"Must be at most (?P<max>\d+) characters long\.", "Darf höchstens {max} Zeichen lang sein."),
+        (r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.", "Muss zwischen {min} und {max} Einträge haben."),
+        (r"Length must be (?P<equal>\d+)\.", "Muss genau {equal} Einträge haben."),
+        (r"Shorter than minimum length (?P<min>\d+)\.", "Muss mindestens {min} Einträge haben."),
+        (r"Longer than maximum length (?P<max>\d+)\.", "Darf höchstens {max} Einträge haben."),
         (r"Must be one of: (?P<choices>.+)\.", "Erlaubt sind: {choices}."),
         (r"Must be equal to (?P<other>.+)\.", "Muss {other} sein."),
     )

@@ -12,14 +12,14 @@ from marshmallow import fields, validate
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 
-from .fields import Text
+from .fields import QueryArgs, Text, WholeNumber
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
-class PageArgs(ma.Schema):
-    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
+class PageArgs(QueryArgs):
+    limit = WholeNumber(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
     cursor = Text(load_default=None, validate=validate.Length(max=500))
 
 
@@ -56,7 +56,23 @@ def encode_cursor(kind: str, values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
+def _bounds(column) -> int:
+    """The largest magnitude a column holds: a cursor value beyond it names no row (and
+    PostgreSQL would refuse to compare it with an integer column: a 5xx)."""
+    from sqlalchemy import BigInteger, Integer
+
+    column_type = getattr(column, "type", None)
+    if isinstance(column_type, BigInteger):
+        return 2**63 - 1
+    if isinstance(column_type, Integer):
+        return 2**31 - 1
+    raise TypeError(f"keyset cursors handle integer columns only, not {column_type!r}")
+
+
+def decode_cursor(kind: str, cursor: str, columns: Sequence[Any]) -> list[Any]:
+    """The values of a cursor made by `encode_cursor` for `kind`, checked against `columns`
+    (the columns they are compared with, in order)."""
+    arity = len(columns)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         cursor_kind, values = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -65,7 +81,7 @@ def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
     # A cursor only fits the listing (and sort order) that made it.
     if cursor_kind != kind or not isinstance(values, list) or len(values) != arity:
         raise BadCursor()
-    if not all(isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**62 for v in values):
+    if not all(isinstance(v, int) and not isinstance(v, bool) and abs(v) <= _bounds(c) for v, c in zip(values, columns)):
         raise BadCursor()
     return values
 
@@ -90,7 +106,7 @@ def keyset_page(
 ):
     """Run an ORM query for one page. Returns (objects, next_cursor)."""
     if cursor:
-        stmt = stmt.where(_after(keys, decode_cursor(kind, cursor, len(keys))))
+        stmt = stmt.where(_after(keys, decode_cursor(kind, cursor, [k.column for k in keys])))
     stmt = stmt.order_by(*(k.order_by() for k in keys)).limit(limit + 1)
     rows = list(session.scalars(stmt).unique())
     next_cursor = None

@@ -18,6 +18,7 @@ from models.users import BodyMembership, Caller, User, caller_for_session
 from .errors import abort_json, error_body
 from .extensions import db, jwt, write_intent
 from .i18n import translate
+from .openapi_doc import answers
 
 BEARER = [{"bearerAuth": []}]
 ACCOUNT_WITH_DETAILS = (
@@ -25,19 +26,44 @@ ACCOUNT_WITH_DETAILS = (
     joinedload(User.memberships).joinedload(BodyMembership.body),
 )
 PUBLIC_WITH_OPTIONAL_LOGIN = [{}, {"bearerAuth": []}]
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _document(func, **doc):
+def _document(func, *, errors: tuple[int, ...] = (), errors_when_changing: tuple[int, ...] = (), **doc):
+    """Write the security requirement and the statuses the check itself answers into the spec."""
     apidoc = deepcopy(getattr(func, "_apidoc", {}))
     manual = apidoc.setdefault("manual_doc", {})
     manual.update(doc)
     func._apidoc = apidoc
-    return func
+    return answers(*errors, when_changing=errors_when_changing)(func)
 
 
 def _verify(optional: bool = False, refresh: bool = False) -> None:
     # Token problems raise here and are answered by the loaders in `init_jwt` (always 401).
+    if _bearer_header_present():
+        # Whoever says "Bearer" means to log in: without a valid token that is 401, on
+        # public endpoints too, never a silent downgrade to anonymous.
+        optional = False
     verify_jwt_in_request(optional=optional, refresh=refresh)
+
+
+def _bearer_header_present() -> bool:
+    """True when the request carries a bearer `Authorization` header (any case of the scheme).
+
+    A well-formed one (exactly one token) is rewritten to the spelling flask-jwt-extended
+    expects; a malformed one (no token, several values) is refused here with 401.
+    """
+    header = request.headers.get("Authorization")
+    if header is None:
+        return False
+    scheme, _, credentials = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    token = credentials.strip()
+    if not token or any(c in token for c in " ,\t"):
+        abort_json(401, "token_invalid", headers={"WWW-Authenticate": "Bearer"})
+    request.environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return True
 
 
 def _refuse_unsupported_media_type() -> None:
@@ -81,13 +107,17 @@ def public(func):
         _refuse_unsupported_media_type()
         return func(*args, **kwargs)
 
-    return _document(wrapper, security=PUBLIC_WITH_OPTIONAL_LOGIN)
+    # An invalid token is 401 here too.
+    return _document(wrapper, security=PUBLIC_WITH_OPTIONAL_LOGIN, errors=(401,))
 
 
-def login_required(func=None, *, role: str | None = None, contributes: bool = False, confirmed_email: bool = False):
+def login_required(func=None, *, role: str | None = None, contributes: bool | None = None, confirmed_email: bool = False):
     """A logged-in user, optionally with a role (admin passes every role check).
 
-    `contributes` marks routes that create or change content, which blocked users may not do.
+    `contributes` marks routes that create or change something, which blocked users may not
+    do: by default every changing method (moderators' decisions and blocks included). Routes
+    that only concern the caller's own session or reading preferences (logout, following)
+    pass `contributes=False`.
     """
 
     def decorate(view):
@@ -97,7 +127,8 @@ def login_required(func=None, *, role: str | None = None, contributes: bool = Fa
             user = require_user()
             if role is not None and not user.has_role(role):
                 abort_json(403, "forbidden")
-            if contributes and user.is_blocked():
+            changes = contributes if contributes is not None else request.method not in READ_METHODS
+            if changes and user.is_blocked():
                 abort_json(403, "user_blocked")
             # `confirmed_email`: creating, supporting, flagging and voting, where the
             # operator wants accounts behind confirmed addresses (REQUIRE_CONFIRMED_EMAIL).
@@ -106,7 +137,14 @@ def login_required(func=None, *, role: str | None = None, contributes: bool = Fa
             _refuse_unsupported_media_type()
             return view(*args, **kwargs)
 
-        return _document(wrapper, security=BEARER)
+        # Which method the view serves is known only when the spec is written (api.openapi_doc).
+        always_forbidden = role is not None or bool(contributes) or confirmed_email
+        return _document(
+            wrapper,
+            security=BEARER,
+            errors=(401, 403) if always_forbidden else (401,),
+            errors_when_changing=(403,) if contributes is None else (),
+        )
 
     return decorate(func) if func is not None else decorate
 
@@ -118,7 +156,7 @@ def refresh_token_required(func):
         _refuse_unsupported_media_type()
         return func(*args, **kwargs)
 
-    return _document(wrapper, security=BEARER)
+    return _document(wrapper, security=BEARER, errors=(401,))
 
 
 def init_jwt(app: Flask) -> None:

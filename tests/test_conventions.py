@@ -221,7 +221,7 @@ def test_field_messages_are_german_by_default_including_values(client):
     r = client.get("/api/v1/ideas?limit=0", headers={"Accept-Language": "en"})
     assert r.get_json()["errors"]["limit"] == ["Must be greater than or equal to 1 and less than or equal to 100."]
     r = client.post("/api/v1/auth/register", json={"email": "a@example.org", "password": "x", "display_name": "Al"})
-    assert r.get_json()["errors"]["password"] == ["Muss 10 bis 256 Zeichen (Einträge) lang sein."]
+    assert r.get_json()["errors"]["password"] == ["Muss zwischen 10 und 256 Zeichen lang sein."]
     assert client.get("/api/v1/ideas?cursor=nonsense").get_json()["errors"]["cursor"] == ["Ungültiger Cursor."]
 
 

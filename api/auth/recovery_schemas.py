@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
 
 from api.fields import Text
 from models.account_tokens import MAX_TOKEN_LENGTH
@@ -23,14 +23,14 @@ class TokenField(Text):
 
 class PasswordResetConfirmSchema(ma.Schema):
     token = TokenField()
-    # Passwords are taken as typed: no stripping, unlike Text.
-    password = fields.String(required=True, validate=NEW_PASSWORD)
+    # Passwords are taken as typed: no stripping.
+    password = Text(required=True, strip=False, validate=NEW_PASSWORD)
 
 
 class PasswordChangeSchema(ma.Schema):
     # No policy on the old one: a wrong old password is one answer, whatever its length.
-    old_password = fields.String(required=True)
-    new_password = fields.String(required=True, validate=NEW_PASSWORD)
+    old_password = Text(required=True, strip=False, storable=False)
+    new_password = Text(required=True, strip=False, validate=NEW_PASSWORD)
 
 
 class EmailConfirmSchema(ma.Schema):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
-from flask_smorest import Blueprint
+from api.parsing import Blueprint
 
 from api.errors import abort_json
 from api.extensions import db
@@ -33,6 +33,8 @@ def _tokens_for(user: users.User) -> dict:
 @writes
 @blp.arguments(RegisterSchema())
 @blp.response(201, SessionSchema)
+@blp.alt_response(409, description="An account with this e-mail address exists")
+@blp.alt_response(429, description="Too many registrations from this address")
 def register(payload):
     """Create an account and log in."""
     attempt(("REGISTER_LIMIT_PER_ADDRESS", address_key("register")))
@@ -74,7 +76,7 @@ def refresh():
 
 
 @blp.route("/auth/logout", methods=["POST"])
-@login_required
+@login_required(contributes=False)
 @writes
 @blp.response(204)
 def logout():

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.fields import Text, UTCDateTime
+from api.fields import Email, Text, UTCDateTime
 from models.users import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
 
@@ -27,16 +27,16 @@ class UserSchema(ma.Schema):
 
 
 class RegisterSchema(ma.Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, validate=validate.Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH))
+    email = Email(required=True, validate=validate.Length(max=254))
+    password = Text(required=True, strip=False, validate=validate.Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH))
     display_name = Text(required=True, validate=validate.Length(min=2, max=50))
 
 
 class LoginSchema(ma.Schema):
     # No password policy and no length limit here: a wrong or overlong password is 401, never
     # a 422 that hints at the rules (models.users.authenticate refuses overlong input unhashed).
-    email = fields.String(required=True)
-    password = fields.String(required=True)
+    email = Text(required=True, strip=False, storable=False)
+    password = Text(required=True, strip=False, storable=False)
 
 
 class SessionSchema(ma.Schema):

@@ -4,11 +4,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.fields import MAX_DB_INT, Id, Text, UTCDateTime
+from api.fields import MAX_DB_INT, Boolean, CalendarDate, Id, Text, UTCDateTime, WholeNumber
 from models.budgets import BALLOT_TYPES, RULES, STATUSES
 
-Euros = lambda minimum=1, **kw: fields.Integer(  # noqa: E731 - a field factory
-    strict=True, validate=validate.Range(min=minimum, max=MAX_DB_INT), **kw
+Euros = lambda minimum=1, **kw: WholeNumber(  # noqa: E731 - a field factory
+    validate=validate.Range(min=minimum, max=MAX_DB_INT), **kw
 )
 
 
@@ -31,23 +31,23 @@ class BudgetMemberListSchema(ma.Schema):
 
 
 class BudgetMembershipInSchema(ma.Schema):
-    term_start = fields.Date(required=True, metadata={"description": "First day of the term (inclusive, Europe/Berlin)."})
-    term_end = fields.Date(required=True, metadata={"description": "Last day of the term (inclusive); not before term_start."})
+    term_start = CalendarDate(required=True, metadata={"description": "First day of the term (inclusive, Europe/Berlin)."})
+    term_end = CalendarDate(required=True, metadata={"description": "Last day of the term (inclusive); not before term_start."})
 
 
 # --- rounds ------------------------------------------------------------------------------------
 
 
 class BudgetBallotRulesSchema(ma.Schema):
-    type = fields.String(required=True, validate=validate.OneOf(BALLOT_TYPES))
-    min_items = fields.Integer(
-        strict=True, allow_none=True, validate=validate.Range(min=0, max=10_000),
+    type = Text(required=True, validate=validate.OneOf(BALLOT_TYPES))
+    min_items = WholeNumber(
+        allow_none=True, validate=validate.Range(min=0, max=10_000),
         metadata={"description": "Fewest items a ballot must name (default 1)."},
     )
-    max_items = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=10_000))
+    max_items = WholeNumber(allow_none=True, validate=validate.Range(min=1, max=10_000))
     max_cost = Euros(allow_none=True, metadata={"description": "Highest total cost of the items one ballot names."})
-    points = fields.Integer(
-        strict=True, allow_none=True, validate=validate.Range(min=1, max=10_000),
+    points = WholeNumber(
+        allow_none=True, validate=validate.Range(min=1, max=10_000),
         metadata={"description": "Cumulative ballots only: every ballot gives out exactly this many points."},
     )
 
@@ -78,13 +78,13 @@ class BudgetRoundInSchema(ma.Schema):
     title = Text(required=True, validate=validate.Length(min=1, max=200))
     budget = Euros(required=True, metadata={"description": "Whole euros, at least 1."})
     ballot = fields.Nested(BudgetBallotRulesSchema, required=True)
-    rule = fields.String(required=True, validate=validate.OneOf(RULES))
+    rule = Text(required=True, validate=validate.OneOf(RULES))
     proposals_end_at = UTCDateTime(allow_none=True, load_default=None)
     voting_end_at = UTCDateTime(allow_none=True, load_default=None)
 
 
 class BudgetTransitionInSchema(ma.Schema):
-    to = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    to = Text(required=True, validate=validate.OneOf(STATUSES))
 
 
 class BudgetItemInSchema(ma.Schema):
@@ -94,7 +94,7 @@ class BudgetItemInSchema(ma.Schema):
 
 
 class BudgetReviewInSchema(ma.Schema):
-    feasible = fields.Boolean(required=True)
+    feasible = Boolean(required=True)
     reason = Text(allow_none=True, load_default=None, validate=validate.Length(max=2000),
                   metadata={"description": "Required when feasible is false."})
 
@@ -106,8 +106,8 @@ class BudgetBallotInSchema(ma.Schema):
     item_ids = fields.List(Id(), allow_none=True, validate=validate.Length(max=1000),
                            metadata={"description": "Approval ballots: the chosen items."})
     points = fields.Dict(
-        keys=fields.String(validate=validate.Length(max=20)),
-        values=fields.Integer(strict=True, validate=validate.Range(min=-MAX_DB_INT, max=MAX_DB_INT)),
+        keys=Text(strip=False, validate=validate.Length(max=20)),
+        values=WholeNumber(validate=validate.Range(min=-MAX_DB_INT, max=MAX_DB_INT)),
         allow_none=True,
         metadata={"description": 'Cumulative ballots: {"<item_id>": points}; they must add up to exactly the round\'s `points`.'},
     )

@@ -39,8 +39,8 @@ def _render_missing(rows_by_id: dict[int, tuple]) -> None:
 def idea_page(viewer: User | None, args: dict) -> bytes:
     sort = args["sort"]
     kind = f"ideas-{sort}"
-    sort_width = len(domain.LIST_SORT_COLUMNS[sort])
-    after = decode_cursor(kind, args["cursor"], sort_width) if args["cursor"] else None
+    columns = [Idea.__table__.c[name] for name in domain.LIST_SORT_COLUMNS[sort]]
+    after = decode_cursor(kind, args["cursor"], columns) if args["cursor"] else None
     limit = args["limit"]
     rows = domain.list_page_keys(
         db.session,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.parsing import Blueprint
 from sqlalchemy import select
 
 from api import presenters
@@ -93,6 +93,7 @@ class IdeaResource(MethodView):
     @writes
     @blp.arguments(IdeaUpdateSchema())
     @blp.response(200, IdeaSchema)
+    @blp.alt_response(409, description="Someone besides the author supports the idea, or it was removed")
     def patch(self, payload, idea_id):
         """Edit one's own idea while nobody supports it."""
         user = require_user()
@@ -103,6 +104,7 @@ class IdeaResource(MethodView):
     @login_required(contributes=True)
     @writes
     @blp.response(204)
+    @blp.alt_response(409, description="Someone besides the author supports the idea")
     def delete(self, idea_id):
         """Withdraw one's own idea while nobody supports it."""
         user = require_user()
@@ -128,14 +130,14 @@ class SupportResource(MethodView):
 
 @blp.route("/ideas/<id:idea_id>/follow")
 class FollowResource(MethodView):
-    @login_required
+    @login_required(contributes=False)
     @writes
     @blp.response(204)
     def put(self, idea_id):
         """Follow an idea: notifications on status changes, answers and new comments."""
         domain.follow(db.session, require_user(), idea_id)
 
-    @login_required
+    @login_required(contributes=False)
     @writes
     @blp.response(204)
     def delete(self, idea_id):
@@ -190,6 +192,7 @@ def delete_comment(idea_id, comment_id):
 @writes
 @blp.arguments(ResponseCreateSchema())
 @blp.response(200, IdeaSchema)
+@blp.alt_response(409, description="The idea is not public, or the status cannot follow its current one")
 def respond(payload, idea_id):
     """The city's official answer; moves the status and notifies followers."""
     user = require_user()

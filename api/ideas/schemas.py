@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.fields import Id, Text, UTCDateTime
+from api.fields import Id, Number, QueryArgs, Text, UTCDateTime
 from api.pagination import PageArgs, page_schema
 from models.ideas import IDEA_STATUSES, RESPONSE_STATUSES, VISIBILITIES
 from models.reference import CATEGORIES, DISTRICTS
@@ -16,8 +16,8 @@ DORTMUND_BOUNDS = {"lat": (51.41, 51.60), "lon": (7.30, 7.64)}
 
 
 class LocationSchema(ma.Schema):
-    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
-    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    lat = Number(required=True, validate=validate.Range(-90, 90))
+    lon = Number(required=True, validate=validate.Range(-180, 180))
 
     @ma.validates_schema
     def inside_dortmund(self, data, **kwargs):
@@ -76,35 +76,35 @@ class IdeaListSchema(ma.Schema):
 class IdeaCreateSchema(ma.Schema):
     title = Text(required=True, validate=validate.Length(min=5, max=120))
     body = Text(required=True, validate=validate.Length(min=20, max=5000))
-    category = fields.String(required=True, validate=validate.Length(max=40))
-    district = fields.String(required=True, validate=validate.Length(max=40))
+    category = Text(required=True, validate=validate.Length(max=40))
+    district = Text(required=True, validate=validate.Length(max=40))
     location = fields.Nested(LocationSchema, allow_none=True, load_default=None)
 
 
 class IdeaUpdateSchema(ma.Schema):
     title = Text(validate=validate.Length(min=5, max=120))
     body = Text(validate=validate.Length(min=20, max=5000))
-    category = fields.String(validate=validate.Length(max=40))
-    district = fields.String(validate=validate.Length(max=40))
+    category = Text(validate=validate.Length(max=40))
+    district = Text(validate=validate.Length(max=40))
     location = fields.Nested(LocationSchema, allow_none=True)
 
 
 class IdeaListArgs(PageArgs):
-    district = fields.String(validate=validate.OneOf(DISTRICT_SLUGS))
-    category = fields.String(validate=validate.OneOf(IDEA_CATEGORY_CODES))
-    status = fields.String(validate=validate.OneOf([s for s in IDEA_STATUSES]))
+    district = Text(validate=validate.OneOf(DISTRICT_SLUGS))
+    category = Text(validate=validate.OneOf(IDEA_CATEGORY_CODES))
+    status = Text(validate=validate.OneOf([s for s in IDEA_STATUSES]))
     q = Text(validate=validate.Length(max=200))
-    sort = fields.String(load_default="new", validate=validate.OneOf(["new", "top"]))
+    sort = Text(load_default="new", validate=validate.OneOf(["new", "top"]))
 
 
-class SimilarArgs(ma.Schema):
-    district = fields.String(validate=validate.OneOf(DISTRICT_SLUGS))
+class SimilarArgs(QueryArgs):
+    district = Text(validate=validate.OneOf(DISTRICT_SLUGS))
     title = Text(load_default="", validate=validate.Length(max=200))
     body = Text(load_default="", validate=validate.Length(max=5000))
 
 
 class ResponseCreateSchema(ma.Schema):
-    status = fields.String(required=True, validate=validate.OneOf(RESPONSE_STATUSES))
+    status = Text(required=True, validate=validate.OneOf(RESPONSE_STATUSES))
     body = Text(required=True, validate=validate.Length(min=1, max=5000))
 
 

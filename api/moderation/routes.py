@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
+from api.parsing import Blueprint
 from sqlalchemy import select
 
 from api import presenters
@@ -12,7 +12,7 @@ from api.responses import created, json_response
 from api.security import login_required, require_user
 from api.transactions import writes
 from models import moderation as domain
-from models.moderation import ModerationDecision
+from models.moderation import ModerationDecision, QueueEntry
 
 from .schemas import (
     AppealCreateSchema,
@@ -52,6 +52,8 @@ def present_decision(decision: ModerationDecision, with_snapshot: bool = False) 
 @writes(idempotent=True)
 @blp.arguments(FlagCreateSchema())
 @blp.response(201, FlagSchema)
+@blp.alt_response(404, description="The target does not exist or is not visible to the caller")
+@blp.alt_response(409, description="The caller flagged it already")
 def create_flag(payload):
     """Flag an idea or comment as problematic; enough distinct flaggers hide it pending review."""
     flag = domain.flag(
@@ -72,7 +74,7 @@ def create_flag(payload):
 @blp.response(200, QueuePageSchema)
 def queue(args):
     """Content waiting for a moderator, oldest first: pending, flagged (or hidden automatically), appeals."""
-    after = decode_cursor("queue", args["cursor"], 1)[0] if args["cursor"] else None
+    after = decode_cursor("queue", args["cursor"], [QueueEntry.__table__.c.id])[0] if args["cursor"] else None
     entries = domain.queue_page(db.session, args.get("type"), args.get("state"), args["limit"], after)
     next_cursor = None
     if len(entries) > args["limit"]:
@@ -104,6 +106,8 @@ def queue(args):
 @writes(idempotent=True)
 @blp.arguments(DecisionCreateSchema())
 @blp.response(201, DecisionSchema)
+@blp.alt_response(404, description="The target does not exist")
+@blp.alt_response(409, description="The action does not fit the target's state")
 def create_decision(payload):
     """Approve, reject, hide or restore content; logged with a snapshot, the author is told."""
     decision = domain.decide(db.session, require_user(), **payload)
@@ -130,6 +134,8 @@ def moderation_log(args):
 @writes(idempotent=True)
 @blp.arguments(AppealCreateSchema())
 @blp.response(201, AppealSchema)
+@blp.alt_response(404, description="The target does not exist or is not visible to the caller")
+@blp.alt_response(409, description="No decision to appeal, or it was appealed already")
 def create_appeal(payload):
     """The author appeals the latest decision on their content (once); it joins the queue."""
     appeal = domain.appeal(db.session, require_user(), payload["target_type"], payload["target_id"], payload["text"])

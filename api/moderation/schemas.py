@@ -10,9 +10,9 @@ from models.moderation import ACTIONS, FLAG_REASONS, QUEUE_STATES, REASON_CODES,
 
 
 class FlagCreateSchema(ma.Schema):
-    target_type = fields.String(required=True, validate=validate.OneOf(TARGET_TYPES))
+    target_type = Text(required=True, validate=validate.OneOf(TARGET_TYPES))
     target_id = Id(required=True)
-    reason = fields.String(required=True, validate=validate.OneOf(FLAG_REASONS))
+    reason = Text(required=True, validate=validate.OneOf(FLAG_REASONS))
     comment = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
@@ -21,8 +21,8 @@ class FlagSchema(ma.Schema):
 
 
 class QueueArgs(PageArgs):
-    type = fields.String(validate=validate.OneOf(TARGET_TYPES))
-    state = fields.String(validate=validate.OneOf(QUEUE_STATES))
+    type = Text(validate=validate.OneOf(TARGET_TYPES))
+    state = Text(validate=validate.OneOf(QUEUE_STATES))
 
 
 class AppealRefSchema(ma.Schema):
@@ -47,10 +47,10 @@ QueuePageSchema = page_schema(QueueItemSchema, "ModerationQueuePage")
 
 
 class DecisionCreateSchema(ma.Schema):
-    target_type = fields.String(required=True, validate=validate.OneOf(TARGET_TYPES))
+    target_type = Text(required=True, validate=validate.OneOf(TARGET_TYPES))
     target_id = Id(required=True)
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    reason_code = fields.String(required=True, validate=validate.OneOf(REASON_CODES))
+    action = Text(required=True, validate=validate.OneOf(ACTIONS))
+    reason_code = Text(required=True, validate=validate.OneOf(REASON_CODES))
     note = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
@@ -73,12 +73,12 @@ LogPageSchema = page_schema(LogEntrySchema, "ModerationLogPage")
 
 
 class LogArgs(PageArgs):
-    target_type = fields.String(validate=validate.OneOf(TARGET_TYPES))
+    target_type = Text(validate=validate.OneOf(TARGET_TYPES))
     target_id = Id()
 
 
 class AppealCreateSchema(ma.Schema):
-    target_type = fields.String(required=True, validate=validate.OneOf(TARGET_TYPES))
+    target_type = Text(required=True, validate=validate.OneOf(TARGET_TYPES))
     target_id = Id(required=True)
     text = Text(required=True, validate=validate.Length(min=1, max=2000))
 

@@ -1,7 +1,7 @@
 """Reference data: districts, categories and bodies (bare arrays, as API.md fixes)."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from api.parsing import Blueprint
 from sqlalchemy import select
 
 from api.extensions import current_lang, db

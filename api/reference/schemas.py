@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from api.fields import QueryArgs, Text
 from models.reference import CATEGORY_KINDS
 
 
@@ -17,8 +18,8 @@ class CategorySchema(ma.Schema):
     kind = fields.String()
 
 
-class CategoryQuerySchema(ma.Schema):
-    kind = fields.String(validate=validate.OneOf(CATEGORY_KINDS))
+class CategoryQuerySchema(QueryArgs):
+    kind = Text(validate=validate.OneOf(CATEGORY_KINDS))
 
 
 class BodySchema(ma.Schema):
