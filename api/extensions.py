@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
+from .openapi_doc import ErrorSchema
+
 # Whether the current transaction intends to write. On SQLite a deferred transaction that
 # later tries to write can fail at once with "database is locked" when another writer got
 # there first; starting writes with BEGIN IMMEDIATE makes them queue on the busy timeout.
@@ -206,6 +208,8 @@ class WriterLock:
 
 class ApiWithOneErrorShape(Api):
     """flask-smorest Api whose errors all go through `api.errors` (one shape everywhere)."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error):
         from .errors import http_error_response

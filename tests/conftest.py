@@ -19,6 +19,8 @@ from models import Base
 from models.reference import sync_reference_data
 import models.all  # noqa: F401
 
+pytest_plugins = ["tests.spec_coverage"]
+
 REFERENCE_TABLES = {"districts", "categories", "bodies"}
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

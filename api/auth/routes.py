@@ -35,6 +35,8 @@ def _tokens_for(user: users.User) -> dict:
 @blp.response(201, SessionSchema)
 @blp.alt_response(409, description="An account with this e-mail address exists")
 @blp.alt_response(429, description="Too many registrations from this address")
+@blp.alt_response(409, description="An account with this e-mail address exists")
+@blp.alt_response(429, description="Too many registrations from this address")
 def register(payload):
     """Create an account and log in."""
     attempt(("REGISTER_LIMIT_PER_ADDRESS", address_key("register")))
