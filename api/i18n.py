@@ -115,6 +115,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "You have already appealed this decision.",
     },
     "block_end_in_past": {"de": "Das Ende der Sperre muss in der Zukunft liegen.", "en": "The block must end in the future."},
+    # Display names (models.users.check_display_name)
+    "display_name_impersonation": {
+        "de": "Dieser Name klingt nach einer Stelle der Stadt oder des Teams. Bitte wähle einen anderen.",
+        "en": "This name sounds like an office of the city or the team. Please choose another one.",
+    },
+    "display_name_personal_data": {
+        "de": "Der Name darf keine Telefonnummer, E-Mail-Adresse oder Kontonummer enthalten.",
+        "en": "The name must not contain a phone number, e-mail address or account number.",
+    },
+    "display_name_offensive": {
+        "de": "Dieser Name ist beleidigend. Bitte wähle einen anderen.",
+        "en": "This name is offensive. Please choose another one.",
+    },
+    "display_name_spam": {
+        "de": "Dieser Name sieht nach Werbung aus. Bitte wähle einen anderen.",
+        "en": "This name looks like advertising. Please choose another one.",
+    },
 }
 
 # marshmallow's own validation messages, so that German clients get German field errors.

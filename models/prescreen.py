@@ -76,6 +76,36 @@ def screen(*texts: str) -> list[str]:
     return reasons
 
 
+# Names that would pass a resident off as the city, its offices, its councils or this
+# platform's staff (folded spelling, matched as whole words or word sequences).
+OFFICIAL_NAMES = (
+    "stadt dortmund", "city of dortmund", "stadtverwaltung", "verwaltung", "rathaus", "stadtrat",
+    "oberbuergermeister", "oberbuergermeisterin", "buergermeister", "buergermeisterin",
+    "bezirksbuergermeister", "bezirksbuergermeisterin", "bezirksvertretung", "buergerdienste",
+    "ordnungsamt", "buergeramt", "jugendamt", "sozialamt", "umweltamt", "tiefbauamt", "gruenflaechenamt", "stadtplanungsamt", "stadtplanungs und bauordnungsamt", "bauordnungsamt",
+    "ordnungsdienst", "polizei", "feuerwehr", "edg", "entsorgung dortmund", "dortmund app",
+    "jugendparlament", "seniorenbeirat", "moderation", "moderator", "moderatorin", "admin",
+    "administrator", "administratorin", "support", "offiziell", "official", "team kuemmerteuch",
+    "kuemmerteuch", "dreckpetze",
+)
+_OFFICIAL = re.compile(r"\b(?:" + "|".join(re.escape(n).replace(r"\ ", r"\W*") for n in OFFICIAL_NAMES) + r")\b")
+
+
+def screen_display_name(name: str) -> list[str]:
+    """Reasons a display name may not be chosen: the content pre-screen, plus impersonation.
+
+    Names appear on every idea and comment: no personal data (phone numbers, e-mail
+    addresses), no insults, and nothing that reads as an office of the city.
+    """
+    reasons = screen(name)
+    if _OFFICIAL.search(fold(name)):
+        reasons.append("impersonation")
+    # A name is short: six digits in it are already a phone number or an address.
+    if "personal_data" not in reasons and len(re.sub(r"\D", "", name)) >= 6:
+        reasons.append("personal_data")
+    return reasons
+
+
 def _shouting(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     return len(letters) >= 30 and sum(c.isupper() for c in letters) / len(letters) > 0.8

@@ -189,7 +189,20 @@ def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email_key == normalize_email(email)))
 
 
-def register(session: Session, email: str, password: str, display_name: str) -> User:
+def check_display_name(display_name: str) -> None:
+    """A name residents choose passes the pre-screen (operators' names on the command line
+    are not screened): a hit is 422 on `display_name` with the reason."""
+    from .prescreen import screen_display_name
+
+    reasons = screen_display_name(display_name)
+    if reasons:
+        raise Invalid("display_name", f"display_name_{reasons[-1] if 'impersonation' in reasons else reasons[0]}")
+
+
+def register(session: Session, email: str, password: str, display_name: str, *, screen_name: bool = False) -> User:
+    """A new account. `screen_name` for names residents choose (registration over the API)."""
+    if screen_name:
+        check_display_name(display_name.strip())
     if find_by_email(session, email) is not None:
         raise Conflict("email_taken")
     user = User(
@@ -199,6 +212,15 @@ def register(session: Session, email: str, password: str, display_name: str) -> 
         display_name=display_name.strip(),
     )
     session.add(user)
+    session.flush()
+    return user
+
+
+def rename(session: Session, user: User, display_name: str) -> User:
+    """A resident renames themself: not while blocked, and the name passes the pre-screen."""
+    user.ensure_may_contribute()
+    check_display_name(display_name.strip())
+    user.display_name = display_name.strip()
     session.flush()
     return user
 

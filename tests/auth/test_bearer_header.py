@@ -59,3 +59,45 @@ def test_a_blocked_moderator_changes_nothing(client, make_user, session):
     # Reading, following one's interests and logging out remain possible.
     assert client.get("/api/v1/moderation/queue", headers=headers).status_code == 200
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+
+
+# --- display names (screened like content; blocks stop renaming) -------------------------------
+
+NAMES_REFUSED = ["0231 5012345", "Ruf an: +49 170 1234567", "Stadt Dortmund", "stadt-dortmund", "Ordnungsamt Dortmund",
+                 "Der Oberbürgermeister", "Moderation", "Vollidiot", "anna@example.org"]
+
+
+@pytest.mark.parametrize("name", NAMES_REFUSED)
+def test_display_names_pass_the_prescreen_at_registration_and_rename(client, make_user, name):
+    r = client.post("/api/v1/auth/register", json={"email": "new@example.org", "password": "a long password", "display_name": name})
+    assert r.status_code == 422 and list(r.get_json()["errors"]) == ["display_name"], r.get_json()
+    user = make_user()
+    r = client.patch("/api/v1/me", json={"display_name": name}, headers=user.headers)
+    assert r.status_code == 422 and list(r.get_json()["errors"]) == ["display_name"]
+
+
+@pytest.mark.parametrize("name", ["Ayşe aus Hörde", "Jan (Eving)", "Stadtteilmama Nordstadt", "Kim 2009"])
+def test_ordinary_names_are_accepted(client, make_user, name):
+    r = client.post("/api/v1/auth/register", json={"email": "fine@example.org", "password": "a long password", "display_name": name})
+    assert r.status_code == 201, r.get_json()
+
+
+def test_operators_names_are_not_screened(app, session):
+    from models.users import create_or_promote
+
+    user, _ = create_or_promote(session, "ordnungsamt@stadtdo.example", "a long password", "staff")
+    session.commit()
+    assert user.display_name == "ordnungsamt"
+
+
+def test_a_block_stops_renaming(client, make_user, session):
+    from datetime import timedelta
+
+    from models.base import utcnow
+    from models.users import User
+
+    user = make_user()
+    session.get(User, user.id).blocked_until = utcnow() + timedelta(days=1)
+    session.commit()
+    r = client.patch("/api/v1/me", json={"display_name": "Anderer Name"}, headers=user.headers)
+    assert r.status_code == 403
