@@ -13,7 +13,6 @@ from .errors import register_error_handlers
 from .parsing import JSONProvider
 from .extensions import ApiWithOneErrorShape, db, write_intent
 from .openapi_doc import spec_kwargs
-from .openapi_doc import spec_kwargs
 from .security import init_jwt
 from .throttle import init_throttle
 

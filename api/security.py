@@ -19,7 +19,6 @@ from .errors import abort_json, error_body
 from .extensions import db, jwt, write_intent
 from .i18n import translate
 from .openapi_doc import answers
-from .openapi_doc import answers
 
 BEARER = [{"bearerAuth": []}]
 ACCOUNT_WITH_DETAILS = (

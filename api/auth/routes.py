@@ -35,12 +35,10 @@ def _tokens_for(user: users.User) -> dict:
 @blp.response(201, SessionSchema)
 @blp.alt_response(409, description="An account with this e-mail address exists")
 @blp.alt_response(429, description="Too many registrations from this address")
-@blp.alt_response(409, description="An account with this e-mail address exists")
-@blp.alt_response(429, description="Too many registrations from this address")
 def register(payload):
     """Create an account and log in."""
     attempt(("REGISTER_LIMIT_PER_ADDRESS", address_key("register")))
-    user = users.register(db.session, payload["email"], payload["password"], payload["display_name"])
+    user = users.register(db.session, payload["email"], payload["password"], payload["display_name"], screen_name=True)
     account_tokens.send_email_confirmation(db.session, user, mail_context())
     return _tokens_for(user), 201, {"Location": "/api/v1/me"}
 
@@ -100,7 +98,4 @@ class Me(MethodView):
     @blp.response(200, UserSchema)
     def patch(self, payload):
         """Change the display name."""
-        user = current_account()
-        user.display_name = payload["display_name"]
-        db.session.flush()
-        return user
+        return users.rename(db.session, current_account(), payload["display_name"])

@@ -187,7 +187,6 @@ def add_item(payload, round_id):
 @blp.arguments(BudgetReviewInSchema())
 @blp.response(200, BudgetItemSchema)
 @blp.alt_response(409, description="The round is in `voting` or later")
-@blp.alt_response(409, description="The round is in `voting` or later")
 def review_item(payload, round_id, item_id):
     """Decide whether an item is feasible (staff, before `voting`; a reason is required for false)."""
     return budgets.review_item(db.session, require_user(), round_id, item_id, payload["feasible"], payload["reason"])
@@ -213,7 +212,6 @@ class OwnBallot(MethodView):
     @vote_checked_first
     @blp.arguments(BudgetBallotInSchema())
     @blp.response(200, BudgetBallotSchema)
-    @blp.alt_response(409, description="The round is not in `voting`")
     @blp.alt_response(409, description="The round is not in `voting`")
     def put(self, payload, round_id):
         """Cast or replace the caller's ballot (current members, during `voting`).
@@ -247,7 +245,6 @@ def _result_answer(rnd: BudgetRound, outcome: dict, lang: str) -> dict:
 @public
 @blp.response(200, BudgetResultSchema)
 @blp.alt_response(403, description="Staff before the round is `closed`")
-@blp.alt_response(403, description="Staff before the round is `closed`")
 def results(round_id):
     """The stored result: staff once `closed`, everyone once `published` (receipts only then)."""
     rnd, result = budgets.get_result(db.session, current_user(), round_id)
@@ -256,7 +253,6 @@ def results(round_id):
 
 @blp.route("/rounds/<id:round_id>/pabulib")
 @public
-@blp.alt_response(403, description="Staff before the round is `closed`")
 @blp.alt_response(403, description="Staff before the round is `closed`")
 @blp.doc(
     responses={

@@ -94,7 +94,6 @@ class IdeaResource(MethodView):
     @blp.arguments(IdeaUpdateSchema())
     @blp.response(200, IdeaSchema)
     @blp.alt_response(409, description="Someone besides the author supports the idea, or it was removed")
-    @blp.alt_response(409, description="Someone besides the author supports the idea, or it was removed")
     def patch(self, payload, idea_id):
         """Edit one's own idea while nobody supports it."""
         user = require_user()
@@ -193,7 +192,6 @@ def delete_comment(idea_id, comment_id):
 @writes
 @blp.arguments(ResponseCreateSchema())
 @blp.response(200, IdeaSchema)
-@blp.alt_response(409, description="The idea is not public, or the status cannot follow its current one")
 @blp.alt_response(409, description="The idea is not public, or the status cannot follow its current one")
 def respond(payload, idea_id):
     """The city's official answer; moves the status and notifies followers."""

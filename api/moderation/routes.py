@@ -54,8 +54,6 @@ def present_decision(decision: ModerationDecision, with_snapshot: bool = False) 
 @blp.response(201, FlagSchema)
 @blp.alt_response(404, description="The target does not exist or is not visible to the caller")
 @blp.alt_response(409, description="The caller flagged it already")
-@blp.alt_response(404, description="The target does not exist or is not visible to the caller")
-@blp.alt_response(409, description="The caller flagged it already")
 def create_flag(payload):
     """Flag an idea or comment as problematic; enough distinct flaggers hide it pending review."""
     flag = domain.flag(
@@ -110,8 +108,6 @@ def queue(args):
 @blp.response(201, DecisionSchema)
 @blp.alt_response(404, description="The target does not exist")
 @blp.alt_response(409, description="The action does not fit the target's state")
-@blp.alt_response(404, description="The target does not exist")
-@blp.alt_response(409, description="The action does not fit the target's state")
 def create_decision(payload):
     """Approve, reject, hide or restore content; logged with a snapshot, the author is told."""
     decision = domain.decide(db.session, require_user(), **payload)
@@ -138,8 +134,6 @@ def moderation_log(args):
 @writes(idempotent=True)
 @blp.arguments(AppealCreateSchema())
 @blp.response(201, AppealSchema)
-@blp.alt_response(404, description="The target does not exist or is not visible to the caller")
-@blp.alt_response(409, description="No decision to appeal, or it was appealed already")
 @blp.alt_response(404, description="The target does not exist or is not visible to the caller")
 @blp.alt_response(409, description="No decision to appeal, or it was appealed already")
 def create_appeal(payload):
