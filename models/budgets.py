@@ -305,6 +305,11 @@ def create_round(session: Session, actor: User, body: Body, data: dict) -> Budge
     if ballot_type == "approval" and points is not None:
         raise Invalid("ballot.points", "budget_points_only_cumulative")
     proposals_end_at, voting_end_at = data.get("proposals_end_at"), data.get("voting_end_at")
+    # A phase that ends in the past would be moved on by the next `budgets advance` at once.
+    now = utcnow()
+    for name, moment in (("proposals_end_at", proposals_end_at), ("voting_end_at", voting_end_at)):
+        if moment is not None and moment <= now:
+            raise Invalid(name, "budget_end_in_past")
     if proposals_end_at and voting_end_at and voting_end_at <= proposals_end_at:
         raise Invalid("voting_end_at", "budget_voting_end_before_proposals_end")
     rnd = BudgetRound(

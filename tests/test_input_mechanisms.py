@@ -216,3 +216,21 @@ def test_every_input_field_is_a_house_field(app):
                         seen += 1
                         assert isinstance(leaf, ours), f"{where} is a plain {type(leaf).__name__}"
     assert seen > 30
+
+
+def test_a_round_cannot_end_its_phases_in_the_past(client, make_user):
+    staff = make_user("staff")
+    body = {"title": "Jugendbudget", "budget": 10_000, "ballot": {"type": "approval"}, "rule": "greedy"}
+    for field in ("proposals_end_at", "voting_end_at"):
+        r = client.post("/api/v1/bodies/jugendparlament/rounds", json={**body, field: "2024-05-01T12:00:00+02:00"}, headers=staff.headers)
+        assert r.status_code == 422 and field in r.get_json()["errors"], r.get_json()
+    r = client.post("/api/v1/bodies/jugendparlament/rounds", json={**body, "voting_end_at": "2999-05-01T12:00:00+02:00"}, headers=staff.headers)
+    assert r.status_code == 201
+
+
+def test_nan_latitude_is_refused_in_german(client, make_user):
+    user = make_user()
+    body = json.dumps(_idea_body(location={"lat": 1e400, "lon": 7.4}))
+    r = _raw(client, "/api/v1/ideas", body.replace("Infinity", "1e400"), {**user.headers, "Accept-Language": "de"})
+    errors = _assert_error(r, 422)["errors"]
+    assert errors["location.lat"] == ["Keine gültige Zahl (NaN und Unendlich sind nicht erlaubt)."]

@@ -20,6 +20,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Punkte gibt es nur bei Punkte-Stimmzetteln (cumulative).",
         "en": "Points only exist on cumulative ballots.",
     },
+    "budget_end_in_past": {
+        "de": "Dieser Zeitpunkt liegt in der Vergangenheit.",
+        "en": "This time lies in the past.",
+    },
     "budget_voting_end_before_proposals_end": {
         "de": "Die Abstimmung muss nach dem Ende der Vorschlagsphase enden.",
         "en": "Voting must end after the proposal phase ends.",

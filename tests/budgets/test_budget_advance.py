@@ -36,20 +36,24 @@ def test_advance_moves_due_rounds_and_reminds_once(client, bud):
     members = [bud.member() for _ in range(2)]
     past, soon, later = iso(now - timedelta(minutes=5)), iso(now + timedelta(hours=12)), iso(now + timedelta(days=3))
 
-    ready = bud.round(title="Bereit", proposals_end_at=past, voting_end_at=later, items=[("A", 10)], status="proposals")
-    unreviewed = bud.round(title="Ungeprüft", proposals_end_at=past, status="proposals")
+    # Phases that end in the past are refused at creation: rounds get there by waiting,
+    # which is skipped below by moving their ends directly.
+    ready = bud.round(title="Bereit", proposals_end_at=soon, voting_end_at=later, items=[("A", 10)], status="proposals")
+    unreviewed = bud.round(title="Ungeprüft", proposals_end_at=soon, status="proposals")
     bud.item(unreviewed["id"], "B", 10, user=members[0])
     closing = bud.round(title="Endet bald", voting_end_at=soon, items=[("C", 10)], status="voting")
     ended = bud.round(title="Vorbei", items=[("D", 10)], status="voting")
     bud.vote(ended["id"], members[0], item_ids=[ended["items"][0]["id"]])
     not_yet = bud.round(title="Später", proposals_end_at=later, items=[("E", 10)], status="proposals")
-    draft = bud.round(title="Entwurf", proposals_end_at=past, items=[("F", 10)])
-    # the end of `ended` has come (set directly: the API keeps times as given)
+    draft = bud.round(title="Entwurf", proposals_end_at=soon, items=[("F", 10)])
+    # the ends of `ended`, `ready`, `unreviewed` and `draft` have come
     with app.app_context():
         from api.extensions import db
         from models.budgets import BudgetRound
 
         db.session.get(BudgetRound, ended["id"]).voting_end_at = now - timedelta(seconds=1)
+        for waited in (ready, unreviewed, draft):
+            db.session.get(BudgetRound, waited["id"]).proposals_end_at = datetime.fromisoformat(past)
         db.session.commit()
 
     out = advance(app)

@@ -139,7 +139,7 @@ def test_round_list_pages_through_every_round(client, bud):
         ({"ballot": {"type": "approval", "points": 3}}, "ballot.points"),
         ({"ballot": {"type": "approval", "min_items": 3, "max_items": 2}}, "ballot.max_items"),
         ({"voting_end_at": "2026-05-01T12:00:00"}, "voting_end_at"),
-        ({"proposals_end_at": "2026-05-02T12:00:00+02:00", "voting_end_at": "2026-05-01T12:00:00+02:00"}, "voting_end_at"),
+        ({"proposals_end_at": "2027-05-02T12:00:00+02:00", "voting_end_at": "2027-05-01T12:00:00+02:00"}, "voting_end_at"),
         ({"title": ""}, "title"),
     ],
 )
@@ -156,11 +156,11 @@ def test_creating_rounds_needs_staff_before_validation(client, bud):
     assert client.post(f"{API}/bodies/jugendparlament/rounds", json={}, headers=resident.headers).status_code == 403
     r = client.post(f"{API}/bodies/jugendparlament/rounds", headers=bud.staff.headers, json={
         "title": "Runde", "budget": 5000, "ballot": {"type": "cumulative", "points": 10, "max_items": 4, "max_cost": 3000},
-        "rule": "mes", "proposals_end_at": "2026-05-01T12:00:00+02:00", "voting_end_at": "2026-06-01T12:00:00Z"})
+        "rule": "mes", "proposals_end_at": "2027-05-01T12:00:00+02:00", "voting_end_at": "2027-06-01T12:00:00Z"})
     assert r.status_code == 201
     body = r.get_json()
     assert r.headers["Location"] == f"/api/v1/rounds/{body['id']}"
-    assert body["proposals_end_at"] == "2026-05-01T10:00:00+00:00" and body["voting_end_at"] == "2026-06-01T12:00:00+00:00"
+    assert body["proposals_end_at"] == "2027-05-01T10:00:00+00:00" and body["voting_end_at"] == "2027-06-01T12:00:00+00:00"
     assert body["ballot"] == {"type": "cumulative", "min_items": 1, "max_items": 4, "max_cost": 3000, "points": 10}
     assert body["items"] == [] and body["status"] == "draft"
     assert client.get(f"{API}/rounds/{body['id']}", headers=bud.staff.headers).get_json() == body
