@@ -85,10 +85,14 @@ class SmtpMailGateway:
         if self.implicit_tls:
             return smtplib.SMTP_SSL(self.host, self.port, timeout=self.TIMEOUT_SECONDS, context=context)
         smtp = smtplib.SMTP(self.host, self.port, timeout=self.TIMEOUT_SECONDS)
-        smtp.ehlo()
-        if smtp.has_extn("starttls"):
-            smtp.starttls(context=context)
+        try:
             smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+        except BaseException:
+            smtp.close()
+            raise
         return smtp
 
     def send(self, mail: Mail) -> None:
