@@ -6,7 +6,7 @@ lives rather than by hand per route:
 - the access decorators (api.security) mark 401 (any token check) and 403 (a role, or a
   change that a blocked user may not make), with `answers` / `answers_when_changing`;
 - `ErrorAnswersPlugin` (an apispec plugin, run once per path) adds 400/413/415/422 for a
-  request body, 409/422 for `Idempotency-Key`, 422 for query parameters (cursor, limit),
+  request body (413/415 for any changing method, which may be sent one anyway), 409/422 for `Idempotency-Key`, 422 for query parameters (cursor, limit),
   404 for path parameters and 503 everywhere (a lost database connection);
 - a route adds what only it knows (409 for a wrong state or a duplicate, 404 for a hidden
   object named in the body, 429 where it is throttled) with `@answers(...)` next to it.
@@ -178,6 +178,9 @@ class ErrorAnswersPlugin(BasePlugin):
                 codes.add(int(code))
         if "requestBody" in operation:
             codes.update(BODY_ANSWERS)
+        elif method not in READ_METHODS:
+            # A body nobody asked for is still looked at: too large, or not JSON.
+            codes.update((413, 415))
         parameters = [p for p in operation.get("parameters", []) if isinstance(p, dict)]
         if any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
             codes.update(IDEMPOTENCY_ANSWERS)
