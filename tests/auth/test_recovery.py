@@ -315,3 +315,17 @@ def test_unconfirmed_accounts_contribute_while_not_required(client, mailbox, cle
     session = register(client, email="free@example.org")
     r = client.post("/api/v1/ideas", json=IDEA, headers=bearer(session["access_token"]))
     assert r.status_code == 201
+
+
+
+def test_unencodable_passwords_are_refused_not_500(client, make_user):
+    # Lone surrogates cannot be hashed; the house body parser refuses them (400).
+    user = make_user()
+    for body in (
+        {"old_password": "x\ud800y", "new_password": NEW_PASSWORD},
+        {"old_password": user.password, "new_password": "long enough \udfff"},
+    ):
+        assert client.post("/api/v1/me/password", json=body, headers=user.headers).status_code == 400
+    assert confirm_reset(client, "some-token", "long enough \ud800").status_code == 400
+    assert ask_reset(client, "a\ud800@example.org").status_code == 400
+    assert client.get("/api/v1/me", headers=user.headers).status_code == 200
