@@ -110,13 +110,16 @@ def _has_body() -> bool:
 def _register_blueprints(app: Flask, api: ApiWithOneErrorShape) -> None:
     from .auth.routes import blp as auth_blp
     from .budgets.routes import blp as budgets_blp
+    from .devices.routes import blp as devices_blp
+    from .inbox.routes import blp as inbox_blp
     from .ideas.routes import blp as ideas_blp
     from .moderation.routes import blp as moderation_blp
+    from .news.routes import blp as news_blp
     from .docs import docs_assets
     from .health import health
     from .reference.routes import blp as reference_blp
 
     app.register_blueprint(health)
     app.register_blueprint(docs_assets)
-    for blueprint in (auth_blp, reference_blp, ideas_blp, moderation_blp, budgets_blp):
+    for blueprint in (auth_blp, reference_blp, ideas_blp, moderation_blp, budgets_blp, devices_blp, inbox_blp, news_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

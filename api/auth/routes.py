@@ -10,7 +10,7 @@ from api.extensions import db
 from api.security import current_account, login_required, public, refresh_token_required, require_user
 from api.throttle import account_address_key, account_key, address_key, attempt
 from api.transactions import writes
-from models import account_tokens, users
+from models import account_tokens, notifications, users
 
 from .mail import mail_context
 from .schemas import AccessTokenSchema, LoginSchema, ProfileUpdateSchema, RegisterSchema, SessionSchema, UserSchema
@@ -82,6 +82,8 @@ def refresh():
 def logout():
     """End this login session: its access and refresh tokens stop working everywhere."""
     users.revoke_session(db.session, require_user().session_id)
+    # A shared phone must stop hearing the previous user's news at once.
+    notifications.detach_session_devices(db.session, require_user().session_id)
 
 
 @blp.route("/me")

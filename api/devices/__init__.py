@@ -1,0 +1,1 @@
+"""Devices (phones' push tokens) and the caller's notification preferences."""
