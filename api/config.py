@@ -68,6 +68,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "SMTP_URL": os.environ.get("SMTP_URL") or None,
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Dortmund Beteiligung <noreply@localhost>"),
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 5),
+        # Push delivery (notifications/): attempts before a push is given up (the inbox
+        # keeps it), and how many go to FCM per call (send_each takes at most 500).
+        "PUSH_MAX_ATTEMPTS": _int("PUSH_MAX_ATTEMPTS", 6),
+        "PUSH_BATCH_SIZE": min(500, max(1, _int("PUSH_BATCH_SIZE", 500))),
+        "FCM_PROJECT_ID": os.environ.get("FCM_PROJECT_ID") or None,
+        # Celery (production): broker and how often its beat runs the drain.
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or None,
+        "CELERY_DRAIN_SECONDS": float(os.environ.get("CELERY_DRAIN_SECONDS", "2")),
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_COST": _int("PASSWORD_HASH_MEMORY_COST", 65536),
         # Ideas and moderation

@@ -56,13 +56,6 @@ RULES = ("greedy", "greedy_no_skip", "mes")
 BEFORE_VOTING = ("draft", "proposals")
 REMIND_BEFORE = timedelta(days=1)
 
-# Outbox texts: no names, no user-written text beyond the round's title (the message title).
-EVENT_TEXTS = {
-    "budget_voting_opened": "Die Abstimmung hat begonnen. Stimm jetzt ab!",
-    "budget_voting_closes_soon": "Die Abstimmung endet in weniger als einem Tag.",
-    "budget_results_published": "Die Ergebnisse der Abstimmung sind da.",
-}
-
 
 def berlin_today(now: datetime | None = None) -> date:
     """The calendar day in Dortmund: membership terms are reckoned in Europe/Berlin."""
@@ -378,14 +371,16 @@ def _locked_round(session: Session, round_id: int) -> BudgetRound:
     return rnd
 
 
-def _notify_members(session: Session, rnd: BudgetRound, type_: str, now: datetime) -> int:
-    return outbox.notify(
+def _notify_members(session: Session, rnd: BudgetRound, type_: str, now: datetime) -> None:
+    """One event for the body's current members (as of today in Berlin), found by the worker."""
+    outbox.record(
         session,
-        current_member_ids(session, rnd.body_id, berlin_today(now)),
         type_,
+        "round",
+        rnd.id,
         rnd.title,
-        EVENT_TEXTS[type_],
-        {"round_id": rnd.id, "body": rnd.body.slug},
+        outbox.body_members(rnd.body_id, berlin_today(now)),
+        data={"round_id": rnd.id, "body": rnd.body.slug},
     )
 
 

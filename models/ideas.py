@@ -36,7 +36,7 @@ from . import moderation
 from .base import Base, Revisioned, utcnow
 from .prepared import PreparedSelect
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .outbox import notify
+from . import outbox
 from .reference import category_of_kind, district_exists
 from .text import excerpt, fold, like_pattern, words
 from .users import User
@@ -448,7 +448,7 @@ def add_comment(session: Session, author: User, idea_id: int, policy: IdeaPolicy
 
 def comment_became_public(session: Session, comment: Comment) -> None:
     session.execute(update(Idea).where(Idea.id == comment.idea_id).values(comment_count=Idea.comment_count + 1))
-    _notify_followers(session, comment.idea, "idea_comment", exclude=(comment.author_id,))
+    _notify_followers(session, comment.idea, "idea_comment", exclude=(comment.author_id,), comment=comment)
 
 
 def comment_left_public(session: Session, comment: Comment) -> None:
@@ -491,21 +491,21 @@ def _vanish_comment(session: Session, comment: Comment) -> None:
     session.flush()
 
 
-def _notify_followers(session: Session, idea: Idea, kind: str, exclude) -> None:
-    follower_ids = session.scalars(select(Follow.user_id).where(Follow.idea_id == idea.id)).all()
-    texts = {
-        "idea_status_changed": "Der Status einer Idee, der du folgst, hat sich geändert.",
-        "idea_response": "Die Stadt hat auf eine Idee geantwortet, der du folgst.",
-        "idea_comment": "Neuer Kommentar zu einer Idee, der du folgst.",
-    }
-    notify(
+def _notify_followers(session: Session, idea: Idea, kind: str, exclude, comment: Comment | None = None) -> None:
+    """One event for all followers, however many: the worker finds and tells them."""
+    data = {"idea_id": idea.id, "status": idea.status}
+    if comment is not None:
+        # The comment is the object: if it is hidden before the push leaves, nobody hears of it.
+        data["comment_id"] = comment.id
+    outbox.record(
         session,
-        follower_ids,
         kind,
-        title=idea.title,
-        body=texts[kind],
-        data={"idea_id": idea.id, "status": idea.status},
+        "comment" if comment is not None else "idea",
+        comment.id if comment is not None else idea.id,
+        idea.title,
+        outbox.idea_followers(idea.id),
         exclude=exclude,
+        data=data,
     )
 
 

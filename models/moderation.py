@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from . import audit
 from .base import Base, utcnow
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .outbox import notify
+from . import outbox
 from .prepared import PreparedSelect
 from .prescreen import screen
 from .users import User, find_by_email
@@ -406,12 +406,13 @@ def _notify_author(session: Session, target, action: str) -> None:
         "restore": "Dein Beitrag ist wieder sichtbar.",
     }
     idea_id = target.id if target.target_type == "idea" else target.idea_id
-    notify(
+    outbox.record(
         session,
-        [target.author_id],
         "moderation_decision",
-        title=_title_for_push(target),
-        body=texts[action],
+        target.target_type,
+        target.id,
+        _title_for_push(target),
+        outbox.users([target.author_id]),
         data={"target_type": target.target_type, "target_id": target.id, "idea_id": idea_id, "action": action},
     )
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from models.audit import AuditEntry
 from models.budgets import BudgetResult, reminder_due
-from models.outbox import OutboxMessage
+from models.notifications import Notification
+from tests.notifications.delivered import drain
 
 API = "/api/v1"
 
@@ -67,11 +68,12 @@ def test_advance_moves_due_rounds_and_reminds_once(client, bud):
     [result] = rows(app, BudgetResult)
     assert result.round_id == ended["id"] and result.outcome["ballots"] == 1
 
-    reminders = rows(app, OutboxMessage, OutboxMessage.type == "budget_voting_closes_soon")
-    assert sorted(m.recipient_id for m in reminders) == sorted(u.id for u in members)
-    assert all(m.title == "Endet bald" and m.data["round_id"] == closing["id"] for m in reminders)
-    opened = rows(app, OutboxMessage, OutboxMessage.type == "budget_voting_opened")
-    assert {m.data["round_id"] for m in opened} >= {ready["id"]}
+    drain(app)
+    reminders = rows(app, Notification, Notification.type == "budget_voting_closes_soon")
+    assert sorted(m.user_id for m in reminders) == sorted(u.id for u in members)
+    assert all(m.title == "Endet bald" and m.data["round_id"] == str(closing["id"]) for m in reminders)
+    opened = rows(app, Notification, Notification.type == "budget_voting_opened")
+    assert {m.data["round_id"] for m in opened} >= {str(ready["id"])}
 
     # the scheduler is logged as actor null
     entries = rows(app, AuditEntry, AuditEntry.action == "budget_round.transition", AuditEntry.actor_id.is_(None))
@@ -80,7 +82,8 @@ def test_advance_moves_due_rounds_and_reminds_once(client, bud):
 
     # a second run changes nothing and sends no second reminder
     advance(app)
-    assert len(rows(app, OutboxMessage, OutboxMessage.type == "budget_voting_closes_soon")) == len(members)
+    drain(app)
+    assert len(rows(app, Notification, Notification.type == "budget_voting_closes_soon")) == len(members)
     assert len(rows(app, AuditEntry, AuditEntry.action == "budget_round.transition", AuditEntry.actor_id.is_(None))) == 2
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models.audit import AuditEntry
-from models.outbox import OutboxMessage
+from tests.notifications.delivered import inbox
 from tests.idea_flow import IDEA
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
@@ -56,8 +56,8 @@ def test_approve_publishes_and_tells_the_author(client, make_user, flow, session
     own = client.get(f"/api/v1/ideas/{idea['id']}", headers=author.headers).get_json()
     assert own["moderation"]["reason_code"] == "ok" and own["moderation"]["note"] == "Danke!"
     assert client.get("/api/v1/moderation/queue", headers=flow.moderator.headers).get_json()["items"] == []
-    messages = session.scalars(select(OutboxMessage).where(OutboxMessage.type == "moderation_decision")).all()
-    assert [(m.recipient_id, m.title) for m in messages] == [(author.id, IDEA["title"])]
+    messages = inbox(client.application, "moderation_decision")
+    assert [(m.user_id, m.title) for m in messages] == [(author.id, IDEA["title"])]
 
 
 def test_reject_removes_and_author_sees_the_reason(client, make_user, flow):

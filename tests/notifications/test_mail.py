@@ -113,7 +113,7 @@ def test_mails_through_a_real_smtp_server(client, clean_app, monkeypatch, smtp_s
         "/api/v1/auth/register", json={"email": "smtp@example.org", "password": "a long password", "display_name": "Sam"}
     ).get_json()
     assert client.post("/api/v1/auth/password-reset", json={"email": "smtp@example.org"}, headers={"Accept-Language": "en"}).status_code == 202
-    assert runner.invoke(args=["notifications", "drain"]).output == "mail: 2 sent, 0 to retry, 0 given up\n"
+    assert "mail: 2 sent, 0 to retry, 0 given up\n" in runner.invoke(args=["notifications", "drain"]).output
     assert logins == [(b"app", b"s3cret")] * 2
 
     confirmation, reset = inbox.messages()
@@ -145,7 +145,7 @@ def test_smtp_failures_are_retried_later(client, clean_app, monkeypatch, smtp_se
     monkeypatch.setitem(clean_app.config, "SMTP_URL", f"smtp://app:s3cret@127.0.0.1:{controller.port}")
     client.post("/api/v1/auth/register", json={"email": "refused@example.org", "password": "a long password", "display_name": "Re"})
     r = clean_app.test_cli_runner().invoke(args=["notifications", "drain"])
-    assert r.output == "mail: 0 sent, 1 to retry, 0 given up\n"
+    assert "mail: 0 sent, 1 to retry, 0 given up\n" in r.output
     assert inbox.envelopes == []
     with clean_app.app_context():
         (row,) = database.session.scalars(select(MailMessage)).all()
@@ -160,4 +160,4 @@ def test_smtp_failures_are_retried_later(client, clean_app, monkeypatch, smtp_se
         database.session.commit()
         database.session.remove()
     r = clean_app.test_cli_runner().invoke(args=["notifications", "drain"])
-    assert r.output == "mail: 0 sent, 1 to retry, 0 given up\n"
+    assert "mail: 0 sent, 1 to retry, 0 given up\n" in r.output

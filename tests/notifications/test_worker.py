@@ -79,7 +79,7 @@ def worker(gateway, **options) -> Worker:
 def test_a_drain_sends_everything_due_and_records_it(clean_app, mailbox: Mailbox):
     ids = queue(clean_app, 3)
     result = clean_app.test_cli_runner().invoke(args=["notifications", "drain"])
-    assert result.exit_code == 0 and result.output == "mail: 3 sent, 0 to retry, 0 given up\n"
+    assert result.exit_code == 0 and "mail: 3 sent, 0 to retry, 0 given up\n" in result.output
     from notifications.mail import MemoryMailGateway
 
     assert sorted(m.to for m in MemoryMailGateway.sent) == ["r0@example.org", "r1@example.org", "r2@example.org"]
