@@ -1,0 +1,1 @@
+from . import messages  # noqa: F401  (registers the news messages)
