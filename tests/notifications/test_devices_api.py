@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models.notifications import Device, NotificationPreferences
-from tests.conftest import UserHandle
+from tests.conftest import UserHandle, run_in_parallel
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 TOKEN = "fcm-token-" + "a" * 150
@@ -309,3 +309,25 @@ def test_quiet_hours_edges_are_accepted(client, make_user):
         body = {**PREFERENCES, "quiet_hours": {"start": start, "end": end}}
         r = client.put("/api/v1/me/preferences", json=body, headers=user.headers)
         assert r.status_code == 200 and r.get_json()["quiet_hours"] == {"start": start, "end": end}
+
+
+def test_parallel_first_saves_of_preferences_store_one_row(clean_app, make_user, session):
+    """Two phones saving at once: the later save wins, neither is refused (a PUT is no duplicate)."""
+    user = make_user()
+    clients = [clean_app.test_client() for _ in range(6)]
+    bodies = [{**PREFERENCES, "districts": [district]} for district in ("mengede", "hombruch", "aplerbeck", "brackel", "eving", "huckarde")]
+    statuses = run_in_parallel(6, lambda i: clients[i].put("/api/v1/me/preferences", json=bodies[i], headers=user.headers).status_code)
+    assert statuses == [200] * 6
+    assert session.scalar(select(func.count()).select_from(NotificationPreferences)) == 1
+    assert clients[0].get("/api/v1/me/preferences", headers=user.headers).get_json() in bodies
+
+
+def test_parallel_registrations_of_one_token_leave_one_device(clean_app, make_user, session):
+    """The same token sent at once (start-up and token refresh, or two accounts on one phone)."""
+    users = [make_user() for _ in range(6)]
+    clients = [clean_app.test_client() for _ in range(6)]
+    statuses = run_in_parallel(6, lambda i: register(clients[i], users[i], token="contested").status_code)
+    assert statuses == [201] * 6
+    assert session.scalar(select(func.count()).select_from(Device)) == 1
+    owner = session.scalar(select(Device.user_id))
+    assert sum(len(listed(clients[0], u)) for u in users) == 1 and owner in {u.id for u in users}
