@@ -6,8 +6,11 @@ from sqlalchemy.orm import Session
 
 
 def drain(app, push_gateway=None):
+    from api.extensions import db
     from notifications.cli import worker_from_config
 
+    # A test's own session may hold SQLite's write lock from its last query: end it first.
+    db.session.commit()
     with app.app_context():
         return worker_from_config(app, push_gateway).drain()
 
