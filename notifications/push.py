@@ -43,6 +43,9 @@ _TOPIC_NAME = re.compile(r"^[a-zA-Z0-9\-_.~%]+\Z")
 # FCM refuses the whole message (400) for these data keys, for every device alike.
 _RESERVED_DATA_KEYS = frozenset({"from", "message_type", "notification"})
 _RESERVED_DATA_PREFIXES = ("google.", "gcm.")
+# FCM's (and APNs') payload limit. FCM answers an oversized message with a bare 400
+# INVALID_ARGUMENT, the same answer as for a bad token, so it is refused here instead.
+PAYLOAD_LIMIT_BYTES = 4096
 
 
 class PushConfigError(Exception):
@@ -64,6 +67,9 @@ def _check_common(kind: str, title: str, body: str, data: dict, collapse_key: st
             raise ValueError(f"{kind}.data must map non-empty strings to strings, got {key!r}: {value!r}")
         if key in _RESERVED_DATA_KEYS or key.startswith(_RESERVED_DATA_PREFIXES):
             raise ValueError(f"{kind}.data key {key!r} is reserved by FCM")
+    size = len(title.encode()) + len(body.encode()) + sum(len(k.encode()) + len(v.encode()) for k, v in data.items())
+    if size > PAYLOAD_LIMIT_BYTES:
+        raise ValueError(f"{kind} carries {size} bytes of title, body and data; FCM takes at most {PAYLOAD_LIMIT_BYTES}")
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,14 @@ def test_keys_fcm_reserves_are_refused(key):
         msg(data={key: "1"})
 
 
+def test_payloads_beyond_fcms_4096_bytes_are_refused():
+    msg(title="", body="ä" * 1000, data={"k": "x" * 2095})  # 2,000 + 2,096 bytes: just fits
+    with pytest.raises(ValueError, match="4096"):
+        msg(title="", body="ä" * 1000, data={"k": "x" * 2096})
+    with pytest.raises(ValueError, match="4096"):
+        TopicMessage("district-x", "T" * 4097, "")
+
+
 @pytest.mark.parametrize("token", ["", None, 42])
 def test_token_must_be_a_non_empty_string(token):
     with pytest.raises(ValueError, match="token"):
