@@ -627,6 +627,8 @@ def verdict(row: dict) -> str:
         targets.append(row["ratio"] is not None and row["ratio"] >= row["target_ratio"])
     if row.get("target_p99_ms") is not None:
         targets.append(row["p99_ms"] <= row["target_p99_ms"])
+    if row.get("within_of") and row.get("relative") is not None:
+        targets.append(row["relative"] <= row["within_of"][1])
     if problems:
         return "**FAIL** (" + ", ".join(problems) + ")"
     if not targets:
@@ -656,6 +658,11 @@ def render(store: dict, path: Path) -> None:
     for key in sorted(rows, key=lambda k: (rows[k]["scenario_order"], rows[k]["endpoint_order"])):
         by_scenario.setdefault(rows[key]["scenario"], []).append(rows[key])
     for name, srows in by_scenario.items():
+        by_label = {r["label"]: r for r in srows}
+        for r in srows:
+            # "within 1.2× of": the reference endpoint's requests/s over this one's.
+            ref = by_label.get(r["within_of"][0]) if r.get("within_of") else None
+            r["relative"] = round(ref["rps"] / r["rps"], 3) if ref and ref.get("rps") and r.get("rps") else None
         first = srows[0]
         out += [f"## {name} ({first['database']})", ""]
         if first.get("description"):
@@ -670,6 +677,9 @@ def render(store: dict, path: Path) -> None:
                 target.append(f"≥ {r['target_ratio']:g} × ceiling")
             if r.get("target_p99_ms") is not None:
                 target.append(f"p99 ≤ {r['target_p99_ms']:g} ms")
+            if r.get("within_of"):
+                measured = f" (measured {r['relative']:.2f}×)" if r.get("relative") is not None else ""
+                target.append(f"within {r['within_of'][1]:g}× of “{r['within_of'][0]}”{measured}")
             auth = f" (as {r['auth']})" if r.get("auth") else ""
             settings = f"{r['settings']['duration']:g} s × {r['settings']['repeat']}" + (" **quick**" if r["settings"].get("quick") else "")
             out.append(
@@ -700,6 +710,11 @@ def render(store: dict, path: Path) -> None:
             out.append(f"| {ts} | {_f(c['rps'])} | {c['p50_ms']:.2f} | {c['p99_ms']:.2f} | "
                        f"{', '.join(_f(x) for x in c['runs_rps'])} | {c['server']} | `{c['command']}` |")
         out.append("")
+    for extra in ("NOTIFICATIONS.md", "PUSH.md"):
+        # Written by `make bench` from bench/drain.py and bench/push_fcm.py (not wrk-driven).
+        section = path.parent / extra
+        if section.exists():
+            out += [section.read_text().strip(), ""]
     tally = path.parent / "TALLY.md"
     if tally.exists():
         # Written by `make bench` from bench/tally.py (our tally process against pabutools).
@@ -800,6 +815,7 @@ def main(argv: list[str] | None = None) -> int:
                     scenario_order=scenario_order[sc.name], endpoint_order=sc.endpoints.index(ep),
                     ceiling_rps=ceiling_rps, ceiling_timestamp=timestamp, ratio=ratio,
                     target_ratio=ep.target_ratio, target_p99_ms=ep.target_p99_ms,
+                    within_of=list(ep.within_of) if ep.within_of else None,
                     server_errors=app.count_log_errors() - errors_before,
                     timestamp=timestamp, command=command, settings=settings, machine=machine,
                     server=server_desc, redis=bool(ctx.env.get("REDIS_URL")),

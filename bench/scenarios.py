@@ -107,6 +107,9 @@ class Endpoint:
     lua: str | None = None  # a whole wrk script instead of the generated one
     target_ratio: float | None = None  # requests/s >= target_ratio * ceiling
     target_p99_ms: float | None = None  # p99 latency <= this
+    # (label, factor): requests/s at least the other endpoint's (same scenario) ÷ factor, e.g.
+    # ("response, no followers", 1.2) for "within 1.2× of the same with no followers".
+    within_of: tuple[str, float] | None = None
     expect_status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
@@ -167,6 +170,42 @@ def _ideas(name: str, database: str, ideas: int, target: float | None, descripti
             Endpoint("ideas top anonymous", "/api/v1/ideas?sort=top"),
             Endpoint("ideas logged in", "/api/v1/ideas", auth="resident"),
             Endpoint("ideas search", "/api/v1/ideas?district=hoerde&q=spielplatz"),
+        ],
+    )
+
+
+FOLLOWERS = 10_000
+
+
+def ideas_with_and_without_followers(ctx) -> None:
+    """Two public ideas, one followed by 10,000 residents, one by nobody but its author."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, str(repo / "bench" / "setup_followers.py"), str(FOLLOWERS)],
+        env={**ctx.env, "DATABASE_URL": ctx.database_url},
+        capture_output=True, text=True, check=True, cwd=repo, timeout=600,
+    ).stdout
+    for line in out.splitlines():
+        key, _, value = line.partition("=")
+        ctx.vars[key] = value
+
+
+def _responses(name: str, database: str) -> Scenario:
+    body = {"status": "under_review", "body": "Die Verwaltung prüft den Vorschlag."}
+    return Scenario(
+        name=name,
+        database=database,
+        description=f"POST /ideas/{{id}}/response by staff: an idea with {FOLLOWERS:,} followers against one with none. "
+                    "The request records one event; the worker fans it out later (issue: notifications).",
+        setup=[Cli("db", "upgrade"), User("staff"), Py(ideas_with_and_without_followers)],
+        endpoints=[
+            Endpoint("response, no followers", "/api/v1/ideas/$quiet_idea/response", method="POST", auth="staff", body=body),
+            Endpoint(f"response, {FOLLOWERS:,} followers", "/api/v1/ideas/$busy_idea/response", method="POST", auth="staff",
+                     body=body, within_of=("response, no followers", 1.2)),
         ],
     )
 
@@ -241,4 +280,6 @@ SCENARIOS: list[Scenario] = [
             ),
         ],
     ),
+    _responses("idea-response-sqlite", "sqlite"),
+    _responses("idea-response-postgres", "postgres"),
 ]

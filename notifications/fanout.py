@@ -153,13 +153,90 @@ class Expanded:
 
 def expand(session: Session, event: NotificationEvent) -> Expanded:
     """Inbox items and push deliveries for one event, in the caller's transaction."""
+    return expand_batch(session, [event])[event.id]
+
+
+def expand_batch(session: Session, events: list[NotificationEvent]) -> dict[int, Expanded]:
+    """Inbox items and push deliveries for a batch of events, in the caller's transaction.
+
+    A handful of statements per batch, not per event: an explicit list of recipients (the
+    author of moderated content, say) is one multi-row INSERT for the whole batch; audiences
+    found by SQL (followers, members) one INSERT … SELECT each; the pushes of every event
+    one INSERT … SELECT per preference category.
+    """
     now = utcnow()
-    # Pushes are due when the event was: a drain delivers what was due when it started.
-    due = min(event.next_attempt_at, now)
-    if not visible_objects(session, [(event.type, event.object_type, event.object_id)]):
-        return Expanded(dropped=True)
-    category = category_of(event.type, event.object_type)
-    base = {
+    outcome = {event.id: Expanded() for event in events}
+    visible = visible_objects(session, [(e.type, e.object_type, e.object_id) for e in events])
+    live = [e for e in events if (e.type, e.object_type, e.object_id) in visible]
+    for event in events:
+        outcome[event.id].dropped = (event.type, event.object_type, event.object_id) not in visible
+    if not live:
+        return outcome
+    ids = [e.id for e in live]
+    # Repeated expansion (a worker that died after writing but before recording the outcome)
+    # must not add a second item per recipient: whatever a previous run left goes first.
+    session.execute(delete(PushDelivery).where(PushDelivery.event_id.in_(ids)))
+    session.execute(delete(Notification).where(Notification.event_id.in_(ids)))
+
+    listed: list[dict] = []
+    topics: list[dict] = []
+    for event in live:
+        base = _inbox_fields(event, now)
+        kind = event.audience.get("kind")
+        if kind == "users":
+            excluded = set(event.exclude or ())
+            recipients = [int(u) for u in event.audience.get("ids", []) if int(u) not in excluded]
+            listed.extend({**base, "user_id": user_id} for user_id in recipients)
+            outcome[event.id].inbox = len(recipients)
+        elif kind == "district_subscribers":
+            recipients = _district_subscribers(session, event)
+            listed.extend({**base, "user_id": user_id} for user_id in recipients)
+            outcome[event.id].inbox = len(recipients)
+            # One push per locale to the district's topic, whatever the audience; quiet
+            # hours do not hold broadcasts back.
+            district = event.audience.get("district") or CITY_WIDE
+            topics.extend(
+                {"event_id": event.id, "topic": f"news-{district}-{locale}", "locale": locale, "created_at": now,
+                 "status": PENDING, "attempts": 0, "next_attempt_at": _due(event, now)}
+                for locale in LOCALES
+            )
+            outcome[event.id].pushes = len(LOCALES)
+        else:
+            audience = _audience_select(event).subquery()
+            inserted = session.execute(
+                insert(Notification).from_select(
+                    ["user_id", *base],
+                    select(audience.c.user_id, *(literal(v, type_=Notification.__table__.c[k].type) for k, v in base.items())),
+                )
+            )
+            outcome[event.id].inbox = inserted.rowcount or 0
+    if listed:
+        # Erased accounts hear nothing (audiences found by SQL leave them out themselves).
+        erased = _erased(session, {row["user_id"] for row in listed})
+        rows = [row for row in listed if row["user_id"] not in erased]
+        if rows:
+            session.execute(insert(Notification), rows)
+    if topics:
+        session.execute(insert(PushDelivery), topics)
+
+    personal = [e for e in live if e.audience.get("kind") != "district_subscribers"]
+    by_category: dict[str, list[NotificationEvent]] = defaultdict(list)
+    for event in personal:
+        by_category[category_of(event.type, event.object_type)].append(event)
+    for category, group in by_category.items():
+        _insert_pushes(session, category, group, now)
+    if personal:
+        _hold_back_for_quiet_hours(session, [e.id for e in personal], now)
+    return outcome
+
+
+def _due(event: NotificationEvent, now) -> object:
+    # Pushes are due when their event was: a drain delivers what was due when it started.
+    return min(event.next_attempt_at, now)
+
+
+def _inbox_fields(event: NotificationEvent, now) -> dict:
+    return {
         "event_id": event.id,
         "type": event.type,
         "object_type": event.object_type,
@@ -169,59 +246,46 @@ def expand(session: Session, event: NotificationEvent) -> Expanded:
         "created_at": now,
         "push_failed": False,
     }
-    # Repeated expansion (a worker that died after writing but before recording the outcome)
-    # must not add a second item per recipient: whatever a previous run left goes first.
-    session.execute(delete(Notification).where(Notification.event_id == event.id))
-    session.execute(delete(PushDelivery).where(PushDelivery.event_id == event.id))
-    if event.audience.get("kind") == "district_subscribers":
-        recipients = _district_subscribers(session, event)
-        if recipients:
-            session.execute(insert(Notification), [{**base, "user_id": user_id} for user_id in recipients])
-        # One push per locale to the district's topic, whatever the audience; quiet hours
-        # do not hold broadcasts back.
-        district = event.audience.get("district") or CITY_WIDE
-        session.execute(
-            insert(PushDelivery),
-            [
-                {"event_id": event.id, "topic": f"news-{district}-{locale}", "locale": locale, "created_at": now,
-                 "status": PENDING, "attempts": 0, "next_attempt_at": due}
-                for locale in LOCALES
-            ],
-        )
-        return Expanded(inbox=len(recipients), pushes=len(LOCALES))
 
-    audience = _audience_select(event).subquery()
-    inserted = session.execute(
-        insert(Notification).from_select(
-            ["user_id", *base],
-            select(audience.c.user_id, *(literal(v, type_=Notification.__table__.c[k].type) for k, v in base.items())),
-        )
-    )
+
+def _erased(session: Session, user_ids: set[int]) -> set[int]:
+    from models.users import User
+
+    if not user_ids:
+        return set()
+    return set(session.scalars(select(User.id).where(User.id.in_(user_ids), User.deleted_at.is_not(None))))
+
+
+def _insert_pushes(session: Session, category: str, events: list[NotificationEvent], now) -> int:
+    """One push per device of every recipient who wants this category's pushes."""
     prefs = NotificationPreferences
     wants_push = func.coalesce(getattr(prefs, category), DEFAULT_PUSH[category])
-    pushed = session.execute(
+    due = min(_due(e, now) for e in events)
+    created = session.execute(
         insert(PushDelivery).from_select(
             ["event_id", "notification_id", "device_id", "locale", "created_at", "status", "attempts", "next_attempt_at"],
             select(
-                literal(event.id), Notification.id, Device.id, Device.locale, literal(now, type_=PushDelivery.__table__.c.created_at.type),
+                Notification.event_id, Notification.id, Device.id, Device.locale,
+                literal(now, type_=PushDelivery.__table__.c.created_at.type),
                 literal(PENDING), literal(0), literal(due, type_=PushDelivery.__table__.c.next_attempt_at.type),
             )
             .select_from(Notification)
             .join(Device, Device.user_id == Notification.user_id)
             .outerjoin(prefs, prefs.user_id == Notification.user_id)
-            .where(Notification.event_id == event.id, wants_push == true()),
+            .where(Notification.event_id.in_([e.id for e in events]), wants_push == true()),
         )
     )
-    _hold_back_for_quiet_hours(session, event, now)
-    return Expanded(inbox=inserted.rowcount or 0, pushes=pushed.rowcount or 0)
+    return created.rowcount or 0
 
 
-def _hold_back_for_quiet_hours(session: Session, event: NotificationEvent, now) -> None:
+def _hold_back_for_quiet_hours(session: Session, event_ids: list[int], now) -> None:
     """Pushes to someone inside their quiet hours wait until the hours end (Europe/Berlin)."""
     quiet = session.execute(
         select(NotificationPreferences.user_id, NotificationPreferences.quiet_start, NotificationPreferences.quiet_end)
-        .join(Notification, Notification.user_id == NotificationPreferences.user_id)
-        .where(Notification.event_id == event.id, NotificationPreferences.quiet_start.is_not(None))
+        .where(
+            NotificationPreferences.quiet_start.is_not(None),
+            NotificationPreferences.user_id.in_(select(Notification.user_id).where(Notification.event_id.in_(event_ids))),
+        )
     ).all()
     waits: dict = defaultdict(list)
     for user_id, start, end in quiet:
@@ -232,8 +296,9 @@ def _hold_back_for_quiet_hours(session: Session, event: NotificationEvent, now) 
         session.execute(
             update(PushDelivery)
             .where(
-                PushDelivery.event_id == event.id,
-                PushDelivery.notification_id.in_(select(Notification.id).where(Notification.event_id == event.id, Notification.user_id.in_(user_ids))),
+                PushDelivery.notification_id.in_(
+                    select(Notification.id).where(Notification.event_id.in_(event_ids), Notification.user_id.in_(user_ids))
+                ),
             )
             .values(next_attempt_at=until),
             execution_options={"synchronize_session": False},
@@ -250,10 +315,17 @@ def send_pushes(session: Session, gateway: PushGateway, deliveries: list[PushDel
         return []
     events = {e.id: e for e in session.scalars(select(NotificationEvent).where(NotificationEvent.id.in_({d.event_id for d in deliveries})))}
     personal = [d for d in deliveries if d.device_id is not None]
-    notifications = {
-        n.id: n for n in session.scalars(select(Notification).where(Notification.id.in_({d.notification_id for d in personal})))
+    # Plain rows, not ORM objects: a batch is 500 pushes, and only a few columns matter.
+    recipients = dict(
+        session.execute(select(Notification.id, Notification.user_id).where(Notification.id.in_({d.notification_id for d in personal})))
+        .tuples().all()
+    ) if personal else {}
+    devices = {
+        row[0]: row
+        for row in session.execute(
+            select(Device.id, Device.user_id, Device.token, Device.locale).where(Device.id.in_({d.device_id for d in personal}))
+        ).tuples()
     } if personal else {}
-    devices = {v.id: v for v in session.scalars(select(Device).where(Device.id.in_({d.device_id for d in personal})))} if personal else {}
     keys = {(e.type, e.object_type, e.object_id) for e in events.values()}
     still_visible = visible_objects(session, keys)
 
@@ -272,12 +344,12 @@ def send_pushes(session: Session, gateway: PushGateway, deliveries: list[PushDel
             verdicts[delivery.id] = _verdict(gateway.send_to_topic(_topic_message(event, delivery)))
             continue
         device = devices.get(delivery.device_id)
-        notification = notifications.get(delivery.notification_id)
-        if device is None or notification is None or device.user_id != notification.user_id:
+        recipient = recipients.get(delivery.notification_id)
+        if device is None or recipient is None or device[1] != recipient:
             # The phone was logged out, moved to someone else or forgotten meanwhile.
             verdicts[delivery.id] = Verdict(error="device no longer the recipient's")
             continue
-        messages.append(_personal_message(event, notification, device))
+        messages.append(_personal_message(event, delivery.notification_id, token=device[2], locale=device[3]))
         sent_for.append(delivery)
     if messages:
         for delivery, outcome in zip(sent_for, gateway.send(messages)):
@@ -296,13 +368,13 @@ def _verdict(outcome: PushOutcome) -> Verdict:
     return Verdict(retry=outcome.retry and not outcome.remove_device, error=outcome.error or "refused")
 
 
-def _personal_message(event: NotificationEvent, notification: Notification, device: Device) -> PushMessage:
+def _personal_message(event: NotificationEvent, notification_id: int, token: str, locale: str) -> PushMessage:
     key = render.collapse_key(event.object_type, event.object_id, event.data)
     return PushMessage(
-        token=device.token,
+        token=token,
         title=event.title,
-        body=render.body(event.type, event.data, device.locale),
-        data=render.payload(event.type, event.object_type, event.object_id, event.data, notification.id),
+        body=render.body(event.type, event.data, locale),
+        data=render.payload(event.type, event.object_type, event.object_id, event.data, notification_id),
         collapse_key=key,
         channel=render.channel(event.type, event.object_type),
         thread_id=key,
@@ -374,7 +446,7 @@ def sync_topics(session: Session, gateway: PushGateway, limit: int = 5000) -> in
     return len(devices)
 
 
-__all__ = ["FAILED", "SENT", "Expanded", "Verdict", "expand", "note_given_up", "send_pushes", "sync_topics", "visible_objects"]
+__all__ = ["FAILED", "SENT", "Expanded", "Verdict", "expand", "expand_batch", "note_given_up", "send_pushes", "sync_topics", "visible_objects"]
 
 
 
@@ -385,14 +457,11 @@ __all__ = ["FAILED", "SENT", "Expanded", "Verdict", "expand", "note_given_up", "
 def event_outbox(batch_size: int = 50) -> Outbox:
     """Events expand in batches: each into its inbox items and deliveries, one commit per batch."""
 
-    def expand_batch(session: Session, events: list[NotificationEvent]) -> list[Verdict]:
-        verdicts = []
-        for event in events:
-            expanded = expand(session, event)
-            verdicts.append(Verdict(error="object no longer visible") if expanded.dropped else SENT_VERDICT)
-        return verdicts
+    def expand_all(session: Session, events: list[NotificationEvent]) -> list[Verdict]:
+        expanded = expand_batch(session, events)
+        return [Verdict(error="object no longer visible") if expanded[e.id].dropped else SENT_VERDICT for e in events]
 
-    return Outbox("events", NotificationEvent, deliver_batch=expand_batch, batch_size=batch_size)
+    return Outbox("events", NotificationEvent, deliver_batch=expand_all, batch_size=batch_size)
 
 
 def push_outbox(gateway: PushGateway, batch_size: int = 500, max_attempts: int | None = None) -> Outbox:
