@@ -120,9 +120,12 @@ def test_cursor_values_beyond_their_columns_are_422(client, make_user, value):
     _assert_error(client.get("/api/v1/ideas?sort=top&cursor=" + _cursor("ideas-top", [value, 1])), 422)
     _assert_error(client.get("/api/v1/moderation/queue?cursor=" + _cursor("queue", [value]), headers=moderator.headers), 422)
     _assert_error(client.get("/api/v1/moderation/log?cursor=" + _cursor("moderation-log", [value]), headers=moderator.headers), 422)
-    _assert_error(client.get("/api/v1/bodies/jugendparlament/rounds?cursor=" + _cursor("rounds", [value])), 422)
+    _assert_error(client.get("/api/v1/bodies/jugendparlament/rounds?cursor=" + _cursor("budget_rounds", [value])), 422)
+    _assert_error(client.get("/api/v1/news?cursor=" + _cursor("news", [value])), 422)
+    _assert_error(client.get("/api/v1/me/notifications?cursor=" + _cursor("notifications", [value]), headers=moderator.headers), 422)
     # The largest value a column holds is a valid (empty) position.
     assert client.get("/api/v1/ideas?cursor=" + _cursor("ideas-new", [2**31 - 1])).status_code == 200
+    assert client.get("/api/v1/bodies/jugendparlament/rounds?cursor=" + _cursor("budget_rounds", [2**31 - 1])).status_code == 200
 
 
 def test_nul_bytes_in_path_parameters_are_404(client):

@@ -101,3 +101,15 @@ def test_topic_subscriptions_go_in_batches_of_at_most_1000(app, make_user, push,
     for topic, size in calls:
         by_topic.setdefault(topic, []).append(size)
     assert by_topic == {"news-mengede-de": [1000, 1000, 500], "news-dortmund-de": [1000, 1000, 500]}
+
+
+def test_a_password_reset_detaches_every_phone_of_the_account(client, app, make_user, session):
+    """Whoever held the account (and its phones) stops hearing its news once it is reset."""
+    from models.users import revoke_sessions
+
+    user = make_user()
+    assert client.post(f"{API}/devices", json={"token": "old-phone", "platform": "ios"}, headers=user.headers).status_code == 201
+    session.rollback()
+    revoke_sessions(session, user.id)
+    session.commit()
+    assert session.scalar(select(Device.user_id).where(Device.token == "old-phone")) is None
