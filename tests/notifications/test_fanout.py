@@ -11,18 +11,10 @@ from sqlalchemy import func, select
 
 from models.notifications import Device, Notification, PushDelivery
 from models.outbox import NotificationEvent
-from notifications.push import memory_gateway
 from tests.conftest import run_in_parallel
 from tests.notifications.delivered import drain, inbox
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def push():
-    memory_gateway.reset()
-    yield memory_gateway
-    memory_gateway.reset()
 
 
 def device(client, user, token, locale="de", platform="android"):
