@@ -247,9 +247,9 @@ HEADING = "## FCM gateway throughput (issue 9)"
 ABOUT = (
     "100,000 personal notifications through `FcmGateway.send` against `messaging.send_each` called\n"
     "directly on the same pre-built messages, both through firebase-admin's real HTTP stack\n"
-    "(requests, a thread per message, calls of 500) to a mock FCM v1 on 127.0.0.1 "
-    "(`bench/push_fcm.py`). The mock answers at once, so this is the client's ceiling; real FCM\n"
-    "adds its latency, which the 500 threads per call overlap.\n"
+    "(requests, a thread per message, calls of 500) to a mock FCM v1 on 127.0.0.1 (`bench/push_fcm.py`).\n"
+    "The mock answers at once, so this is the client's ceiling; real FCM adds its latency, which the\n"
+    "500 threads per call overlap.\n"
 )
 
 
