@@ -8,6 +8,7 @@ from tests.notifications.delivered import drain, inbox
 
 API = "/api/v1"
 
+
 def subscribe(client, user, districts, locale="de", token=None, news=True, quiet=None):
     token = token or f"tok-{user.id}-{locale}"
     assert client.post(f"{API}/devices", json={"token": token, "platform": "android", "locale": locale}, headers=user.headers).status_code == 201
@@ -15,10 +16,12 @@ def subscribe(client, user, districts, locale="de", token=None, news=True, quiet
     assert client.put(f"{API}/me/preferences", json=prefs, headers=user.headers).status_code == 200
     return token
 
+
 def post_news(client, staff, district):
     r = client.post(f"{API}/news", json={"title": "Wochenmarkt verlegt", "body": "Ab Samstag auf dem Friedensplatz.", "kind": "news", "district": district}, headers=staff.headers)
     assert r.status_code == 201, r.get_json()
     return r.get_json()
+
 
 def test_district_news_goes_to_its_topics_once_per_locale_and_to_subscribers_inboxes(client, app, make_user, push):
     staff = make_user("staff")
@@ -45,6 +48,7 @@ def test_district_news_goes_to_its_topics_once_per_locale_and_to_subscribers_inb
     assert sorted(m.topic for m in push.topic_sent) == ["news-dortmund-de", "news-dortmund-en"]
     assert sorted(i.user_id for i in inbox(app, "district_news", drain_first=False))[-2:] == sorted([hoerde_de.id, eving_en.id])
 
+
 def test_withdrawn_news_is_not_pushed(client, app, make_user, push):
     staff = make_user("staff")
     subscribe(client, make_user(), ["hoerde"])
@@ -52,6 +56,7 @@ def test_withdrawn_news_is_not_pushed(client, app, make_user, push):
     assert client.delete(f"{API}/news/{item['id']}", headers=staff.headers).status_code == 204
     drain(app)
     assert push.topic_sent == [] and inbox(app, "district_news", drain_first=False) == []
+
 
 def test_topics_follow_preferences_and_logout(client, app, make_user, push, session):
     user = make_user()
@@ -67,6 +72,7 @@ def test_topics_follow_preferences_and_logout(client, app, make_user, push, sess
     assert all(token not in push.subscribers(t) for t in ("news-hoerde-de", "news-dortmund-de"))
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Device).where(Device.token == token)) == 0
+
 
 def test_topic_subscriptions_go_in_batches_of_at_most_1000(app, make_user, push, session, monkeypatch):
     from models.notifications import NotificationPreferences, token_digest
@@ -86,6 +92,7 @@ def test_topic_subscriptions_go_in_batches_of_at_most_1000(app, make_user, push,
     for topic, size in calls:
         by_topic.setdefault(topic, []).append(size)
     assert by_topic == {"news-mengede-de": [1000, 1000, 500], "news-dortmund-de": [1000, 1000, 500]}
+
 
 def test_a_password_reset_detaches_every_phone_of_the_account(client, app, make_user, session):
     """Whoever held the account (and its phones) stops hearing its news once it is reset."""
