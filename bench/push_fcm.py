@@ -195,7 +195,7 @@ def main(argv=None) -> int:
     parser.add_argument("--messages", type=int, default=100_000, help="notifications per side and round (default 100,000)")
     parser.add_argument("--rounds", type=int, default=1, help="rounds per side, alternating (default 1)")
     parser.add_argument("--warmup", type=int, default=2_000)
-    parser.add_argument("--append-results", action="store_true", help="append the table to bench/RESULTS.md")
+    parser.add_argument("--append-results", action="store_true", help="record the table in bench/PUSH.md (rendered into bench/RESULTS.md)")
     args = parser.parse_args(argv)
 
     base, server = start_mock()
@@ -254,15 +254,10 @@ ABOUT = (
 
 
 def append_results(table: str) -> None:
-    """Append at the end; the heading again only when another section came after ours."""
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text(encoding="utf-8")
-    headings = [line for line in text.splitlines() if line.startswith("## ")]
-    block = table if headings and headings[-1] == HEADING else f"{HEADING}\n\n{ABOUT}"
-    if block is not table:
-        block += "\n" + table
-    with open(path, "a", encoding="utf-8") as out:
-        out.write(("" if text.endswith("\n\n") else "\n" if text.endswith("\n") else "\n\n") + block)
+    """Write bench/PUSH.md (`bench/run.py` renders it into bench/RESULTS.md), latest run first."""
+    path = ROOT / "bench" / "PUSH.md"
+    previous = path.read_text(encoding="utf-8").split(ABOUT, 1)[1].strip() if path.exists() and ABOUT in path.read_text(encoding="utf-8") else ""
+    path.write_text(f"{HEADING}\n\n{ABOUT}\n{table.strip()}\n" + (f"\n{previous}\n" if previous else ""), encoding="utf-8")
 
 
 def render(args, runs, best, ratio, stats, load_before, load_after, build_seconds) -> str:

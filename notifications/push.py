@@ -502,6 +502,9 @@ class FcmGateway:
 # --- configuration ------------------------------------------------------------------------------
 
 
+_fcm_gateways: dict[tuple, FcmGateway] = {}
+
+
 def gateway_from_config(config) -> PushGateway:
     backend = config.get("PUSH_BACKEND", "log")
     if backend == "log":
@@ -510,5 +513,14 @@ def gateway_from_config(config) -> PushGateway:
         return memory_gateway
     if backend == "fcm":
         path = config.get("GOOGLE_APPLICATION_CREDENTIALS") or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
-        return FcmGateway(path, project_id=config.get("FCM_PROJECT_ID") or None)
+        project = config.get("FCM_PROJECT_ID") or None
+        key = (path, project)
+        gateway = _fcm_gateways.get(key)
+        if gateway is None:
+            # One per process: each owns a firebase app and its connection pools, and the
+            # Celery task asks for its gateway every pass. The SDK's own retries are off:
+            # the drain retries a 5xx or quota answer itself, with backoff, without holding
+            # a whole pass for seconds (or for a Retry-After of hours) inside one call.
+            gateway = _fcm_gateways[key] = FcmGateway(path, project_id=project, retries=False)
+        return gateway
     raise ValueError(f"unknown PUSH_BACKEND {backend!r} (log, fcm or memory)")
