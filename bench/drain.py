@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -161,6 +162,8 @@ def main() -> int:
     finally:
         if drop is not None:
             drop()
+        # The database and push logs of a 100,000-event run take gigabytes.
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
