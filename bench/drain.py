@@ -81,6 +81,27 @@ with app.app_context():
     subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, check=True, timeout=3600)
 
 
+def render(rows: dict) -> str:
+    """bench/NOTIFICATIONS.md from bench/NOTIFICATIONS.json: the latest run per database."""
+    out = [
+        "## Notification drain: two drains at once (`bench/drain.py`)",
+        "",
+        f"N events × {RECIPIENTS} recipients with one phone each, expanded and delivered by two "
+        "`flask --app wsgi notifications drain` processes started together (log gateway); the push logs "
+        "are merged and every (token, notification) pair counted.",
+        "",
+        "| database | events | pushes expected | delivered | by drain 1 / drain 2 | sent twice | missing | seconds | pushes/s | result | measured | command |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|---|",
+    ]
+    for r in rows.values():
+        out.append(
+            f"| {r['database']} | {r['events']:,} | {r['expected']:,} | {r['delivered']:,} | {r['per_drain'][0]:,} / {r['per_drain'][1]:,} | "
+            f"{r['twice']} | {r['missing']:,} | {r['seconds']} | {r['rate']:,} | {'pass' if r['ok'] else '**FAIL**'} | "
+            f"{r['measured']} ({r['cpus']} CPUs) | `{r['command']}` |"
+        )
+    return "\n".join(out) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -137,27 +158,20 @@ def main() -> int:
         expected = args.events * RECIPIENTS
         twice = sum(1 for n in pairs.values() if n > 1)
         ok = twice == 0 and len(pairs) == expected
-        report = [
-            "## Notification drain: two drains at once (`bench/drain.py`)",
-            "",
-            f"{args.events:,} events × {RECIPIENTS} recipients with one phone each on {args.database}, expanded and delivered "
-            "by two `flask --app wsgi notifications drain` processes started together (log gateway); the push logs "
-            "are merged and every (token, notification) pair counted.",
-            "",
-            "| database | events | pushes expected | delivered | by drain 1 / drain 2 | sent twice | missing | seconds | pushes/s | result |",
-            "|---|---:|---:|---:|---|---:|---:|---:|---:|---|",
-            f"| {args.database} | {args.events:,} | {expected:,} | {sum(per_drain):,} | {per_drain[0]:,} / {per_drain[1]:,} | "
-            f"{twice} | {expected - len(pairs):,} | {seconds:.0f} | {sum(per_drain) / seconds:,.0f} | {'pass' if ok else '**FAIL**'} |",
-            "",
-            f"Command: `.venv/bin/python bench/drain.py --events {args.events} --database {args.database}` "
-            f"({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs).",
-            "",
-        ]
-        print("\n".join(report))
-        previous = args.output.read_text() if args.output.exists() else ""
-        # One table per database: keep the other database's latest section.
-        kept = [part for part in previous.split("\n<!-- run -->\n") if part.strip() and f"| {args.database} |" not in part]
-        args.output.write_text("\n<!-- run -->\n".join([*kept, "\n".join(report)]))
+        row = {
+            "database": args.database, "events": args.events, "expected": expected, "delivered": sum(per_drain),
+            "per_drain": per_drain, "twice": twice, "missing": expected - len(pairs), "seconds": round(seconds),
+            "rate": round(sum(per_drain) / seconds), "ok": ok,
+            "command": f".venv/bin/python bench/drain.py --events {args.events} --database {args.database}",
+            "measured": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(),
+        }
+        store = args.output.with_suffix(".json")
+        rows = json.loads(store.read_text()) if store.exists() else {}
+        rows[args.database] = row
+        store.write_text(json.dumps(rows, indent=1) + "\n")
+        report = render(rows)
+        args.output.write_text(report)
+        print(report)
         return 0 if ok else 1
     finally:
         if drop is not None:
