@@ -331,6 +331,7 @@ def send_pushes(session: Session, gateway: PushGateway, deliveries: list[PushDel
 
     verdicts: dict[int, Verdict] = {}
     gone_items: set[int] = set()
+    gone_events: set[int] = set()
     messages: list[PushMessage] = []
     sent_for: list[PushDelivery] = []
     for delivery in deliveries:
@@ -339,6 +340,8 @@ def send_pushes(session: Session, gateway: PushGateway, deliveries: list[PushDel
             verdicts[delivery.id] = Verdict(error="object no longer visible")
             if delivery.notification_id is not None:
                 gone_items.add(delivery.notification_id)
+            if event is not None:
+                gone_events.add(event.id)
             continue
         if delivery.topic is not None:
             verdicts[delivery.id] = _verdict(gateway.send_to_topic(_topic_message(event, delivery)))
@@ -356,9 +359,10 @@ def send_pushes(session: Session, gateway: PushGateway, deliveries: list[PushDel
             if outcome.remove_device:
                 session.execute(delete(Device).where(Device.id == delivery.device_id))
             verdicts[delivery.id] = _verdict(outcome)
-    if gone_items:
-        # Hidden or deleted since: the item leaves the inbox, with whatever else was queued for it.
-        session.execute(delete(Notification).where(Notification.id.in_(gone_items)))
+    if gone_items or gone_events:
+        # Hidden or deleted since: the event's items leave every inbox (also of recipients
+        # without a phone), with whatever else was queued for them.
+        session.execute(delete(Notification).where(Notification.id.in_(gone_items) | Notification.event_id.in_(gone_events)))
     return [verdicts[d.id] for d in deliveries]
 
 

@@ -133,6 +133,7 @@ def test_an_object_hidden_before_sending_is_dropped_and_leaves_the_inbox(client,
     idea = flow.published(author)
     follower = make_user()
     client.put(f"{API}/ideas/{idea['id']}/follow", headers=follower.headers)
+    client.put(f"{API}/ideas/{idea['id']}/follow", headers=make_user().headers)  # no phone
     device(client, follower, "token-hidden")
     answer(client, flow, idea["id"])
     with app.app_context():
@@ -146,6 +147,8 @@ def test_an_object_hidden_before_sending_is_dropped_and_leaves_the_inbox(client,
         Worker(lambda: Session(bind=db.engine), [push_outbox(push)]).drain()
     assert [m for m in push.sent if m.token == "token-hidden"] == []
     assert client.get(f"{API}/me/notifications/unread-count", headers=follower.headers).get_json()["unread"] == 0
+    # Nor does the item stay with a follower who has no phone.
+    assert not [i for i in inbox(app, "idea_response", drain_first=False) if i.object_id == idea["id"]]
     # An event recorded before the hide but expanded after it is dropped altogether.
     hidden_comment_idea = flow.published(make_user())
     client.put(f"{API}/ideas/{hidden_comment_idea['id']}/follow", headers=follower.headers)
