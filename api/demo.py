@@ -174,9 +174,9 @@ def _supporter_count(rng: random.Random, citizens: int) -> int:
 def _response(rng: random.Random):
     """The official answer an idea gets, or None (most ideas get none)."""
     roll = rng.random()
-    for share, statuses, text in RESPONSES:
+    for share, statuses, answer in RESPONSES:
         if roll < share:
-            return statuses, text
+            return statuses, answer
         roll -= share
     return None
 

@@ -399,12 +399,7 @@ def _sync_comment_count(session: Session, target, was_public: bool) -> None:
 
 
 def _notify_author(session: Session, target, action: str) -> None:
-    texts = {
-        "approve": "Dein Beitrag wurde freigeschaltet.",
-        "reject": "Dein Beitrag wurde von der Moderation abgelehnt.",
-        "hide": "Dein Beitrag wurde vorläufig ausgeblendet.",
-        "restore": "Dein Beitrag ist wieder sichtbar.",
-    }
+    """One event for the author; what it says is the worker's (notifications.render)."""
     idea_id = target.id if target.target_type == "idea" else target.idea_id
     outbox.record(
         session,

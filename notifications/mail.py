@@ -10,15 +10,15 @@ A gateway raises on failure; the worker retries later (notifications.worker).
 """
 from __future__ import annotations
 
-import json
 import smtplib
 import ssl
-import sys
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Protocol
+
+from .jsonlines import JsonLines
 from urllib.parse import unquote, urlsplit
 
 
@@ -36,18 +36,10 @@ class MailGateway(Protocol):
 class LogMailGateway:
     def __init__(self, path: str | None = None):
         self.path = path
-        self._lock = threading.Lock()
+        self._lines = JsonLines(path)
 
     def send(self, mail: Mail) -> None:
-        line = json.dumps({"to": mail.to, "subject": mail.subject, "text": mail.text}, ensure_ascii=False) + "\n"
-        with self._lock:
-            if self.path is None:
-                sys.stderr.write(line)
-                sys.stderr.flush()
-                return
-            # One write of a whole line in append mode: lines of several workers do not interleave.
-            with open(self.path, "a", encoding="utf-8") as log:
-                log.write(line)
+        self._lines.write([{"to": mail.to, "subject": mail.subject, "text": mail.text}])
 
 
 class MemoryMailGateway:

@@ -20,10 +20,8 @@ This is the only module that imports `firebase_admin`.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
-import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +32,8 @@ import firebase_admin
 import requests.adapters
 from firebase_admin import credentials, exceptions, messaging
 from urllib3.util.retry import Retry
+
+from .jsonlines import JsonLines
 
 # FCM's own limits per call (firebase-admin raises ValueError beyond them).
 SEND_EACH_LIMIT = 500
@@ -155,31 +155,14 @@ def _chunks(items: list, size: int):
 class LogGateway:
     def __init__(self, path: str | None = None):
         self.path = path
-        self._lock = threading.Lock()
-
-    def _write(self, lines: list[str]) -> None:
-        text = "".join(lines)
-        with self._lock:
-            if self.path is None:
-                sys.stderr.write(text)
-                sys.stderr.flush()
-                return
-            # Whole lines in append mode: lines of several workers do not interleave.
-            with open(self.path, "a", encoding="utf-8") as log:
-                log.write(text)
+        self._lines = JsonLines(path)
 
     def send(self, messages: list[PushMessage]) -> list[PushOutcome]:
-        self._write(
-            [
-                json.dumps({"token": m.token, "title": m.title, "body": m.body, "data": m.data}, ensure_ascii=False) + "\n"
-                for m in messages
-            ]
-        )
+        self._lines.write([{"token": m.token, "title": m.title, "body": m.body, "data": m.data} for m in messages])
         return [SENT] * len(messages)
 
     def send_to_topic(self, message: TopicMessage) -> PushOutcome:
-        line = {"topic": message.topic, "title": message.title, "body": message.body, "data": message.data}
-        self._write([json.dumps(line, ensure_ascii=False) + "\n"])
+        self._lines.write([{"topic": message.topic, "title": message.title, "body": message.body, "data": message.data}])
         return SENT
 
     def subscribe(self, tokens: list[str], topic: str) -> list[PushOutcome]:

@@ -1,7 +1,6 @@
 """Who hears what, and how: events expanded by the worker into inbox items and pushes."""
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -246,7 +245,6 @@ def test_quiet_hours_hold_pushes_until_they_end(client, app, make_user, flow, pu
 
 
 def test_two_drains_at_once_send_each_push_once(client, app, make_user, flow, push, session):
-    from api.extensions import db
     from models.ideas import Follow
     from models.users import User
 
