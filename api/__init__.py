@@ -10,6 +10,7 @@ from models.users import configure_password_hashing
 
 from .config import load_config
 from .errors import register_error_handlers
+from .fields import MAX_DB_INT
 from .parsing import JSONProvider
 from .extensions import ApiWithOneErrorShape, db, write_intent
 from .openapi_doc import spec_kwargs
@@ -24,7 +25,7 @@ class IdConverter(IntegerConverter):
     """Integer ids that fit the database; anything larger is simply not found (404, not 5xx)."""
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002
-        super().__init__(map, *args, max=2**31 - 1, **kwargs)
+        super().__init__(map, *args, max=MAX_DB_INT, **kwargs)
 
 
 class PathTextConverter(UnicodeConverter):

@@ -9,10 +9,10 @@ from typing import Any, Sequence
 
 import marshmallow as ma
 from marshmallow import fields, validate
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import BigInteger, Integer, Select, and_, or_
 from sqlalchemy.orm import Session
 
-from .fields import QueryArgs, Text, WholeNumber
+from .fields import MAX_DB_INT, QueryArgs, Text, WholeNumber
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -59,13 +59,11 @@ def encode_cursor(kind: str, values: Sequence[Any]) -> str:
 def _bounds(column) -> int:
     """The largest magnitude a column holds: a cursor value beyond it names no row (and
     PostgreSQL would refuse to compare it with an integer column: a 5xx)."""
-    from sqlalchemy import BigInteger, Integer
-
     column_type = getattr(column, "type", None)
     if isinstance(column_type, BigInteger):
         return 2**63 - 1
     if isinstance(column_type, Integer):
-        return 2**31 - 1
+        return MAX_DB_INT
     raise TypeError(f"keyset cursors handle integer columns only, not {column_type!r}")
 
 

@@ -153,22 +153,27 @@ def own_devices(session: Session, user_id: int) -> list[Device]:
     return list(session.scalars(select(Device).where(Device.user_id == user_id).order_by(Device.id)))
 
 
+def detach_devices(session: Session, *where) -> int:
+    """Devices matching `where` stop receiving their user's pushes at once.
+
+    The rows stay (without a user) until the worker has unsubscribed their topics.
+    """
+    result = session.execute(
+        update(Device).where(*where).values(user_id=None, auth_session_id=None, topics_due=True, updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
 def detach_device(session: Session, user_id: int, device_id: int) -> None:
     """DELETE /devices/{id}: by its owner only; anyone else is told it does not exist."""
-    result = session.execute(
-        update(Device).where(Device.id == device_id, Device.user_id == user_id)
-        .values(user_id=None, auth_session_id=None, topics_due=True, updated_at=utcnow())
-    )
-    if not result.rowcount:
+    if not detach_devices(session, Device.id == device_id, Device.user_id == user_id):
         raise NotFound()
 
 
 def detach_session_devices(session: Session, auth_session_id: str) -> None:
     """Logout: the session's devices stop receiving its user's pushes at once."""
-    session.execute(
-        update(Device).where(Device.auth_session_id == auth_session_id)
-        .values(user_id=None, auth_session_id=None, topics_due=True, updated_at=utcnow())
-    )
+    detach_devices(session, Device.auth_session_id == auth_session_id)
 
 
 def forget_device(session: Session, device_id: int) -> None:
@@ -280,6 +285,11 @@ def unread_count(session: Session, user_id: int) -> int:
     ) or 0
 
 
+def news_topic(district: str | None, locale: str) -> str:
+    """The FCM topic of one district's news in one language; `None`: city-wide news."""
+    return f"news-{district or 'dortmund'}-{locale}"
+
+
 def news_topics(districts: list[str], locale: str) -> list[str]:
     """FCM topics of a news subscriber: one per chosen district and locale, plus city-wide."""
-    return sorted({f"news-{d}-{locale}" for d in districts} | {f"news-dortmund-{locale}"})
+    return sorted({news_topic(d, locale) for d in districts} | {news_topic(None, locale)})

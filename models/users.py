@@ -196,7 +196,9 @@ def check_display_name(display_name: str) -> None:
 
     reasons = screen_display_name(display_name)
     if reasons:
-        raise Invalid("display_name", f"display_name_{reasons[-1] if 'impersonation' in reasons else reasons[0]}")
+        # Passing oneself off as the city is the reason to name, whatever else was found.
+        reason = "impersonation" if "impersonation" in reasons else reasons[0]
+        raise Invalid("display_name", f"display_name_{reason}")
 
 
 def register(session: Session, email: str, password: str, display_name: str, *, screen_name: bool = False) -> User:
@@ -259,20 +261,15 @@ def revoke_session(session: Session, session_id: str) -> None:
 
 def revoke_sessions(session: Session, user_id: int, keep: str | None = None) -> None:
     """End every login session of the account, except `keep` (the one asking, say)."""
-    from .notifications import Device
+    from .notifications import Device, detach_devices
 
     stmt = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
     if keep is not None:
         stmt = stmt.where(AuthSession.id != keep)
     session.execute(stmt.values(revoked_at=utcnow()), execution_options={"synchronize_session": False})
     # Phones of the ended sessions (whoever held the account) stop hearing its news too.
-    devices = update(Device).where(Device.user_id == user_id)
-    if keep is not None:
-        devices = devices.where((Device.auth_session_id != keep) | Device.auth_session_id.is_(None))
-    session.execute(
-        devices.values(user_id=None, auth_session_id=None, topics_due=True, updated_at=utcnow()),
-        execution_options={"synchronize_session": False},
-    )
+    others = [(Device.auth_session_id != keep) | Device.auth_session_id.is_(None)] if keep is not None else []
+    detach_devices(session, Device.user_id == user_id, *others)
 
 
 _CALLER = PreparedSelect(

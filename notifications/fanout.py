@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 from typing import Iterable
 
@@ -26,7 +25,7 @@ from sqlalchemy import delete, func, insert, literal, select, true, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
-from models.delivery import FAILED, PENDING, SENT
+from models.delivery import PENDING
 from models.notifications import (
     DEFAULT_PUSH,
     LOCALES,
@@ -34,6 +33,8 @@ from models.notifications import (
     Notification,
     NotificationPreferences,
     PushDelivery,
+    forget_device,
+    news_topic,
     news_topics,
     quiet_hours_of,
 )
@@ -46,7 +47,6 @@ from .worker import SENT_VERDICT, Outbox, Verdict
 log = logging.getLogger("notifications.fanout")
 
 TOPIC_BATCH = 1000
-CITY_WIDE = "dortmund"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,10 +63,6 @@ def _audience_select(event: NotificationEvent):
     if kind == "idea_followers":
         stmt = select(Follow.user_id.label("user_id")).where(Follow.idea_id == audience["idea_id"])
         column = Follow.user_id
-    elif kind == "users":
-        ids = [int(i) for i in audience.get("ids", [])]
-        stmt = select(User.id.label("user_id")).where(User.id.in_(ids or [-1]))
-        column = User.id
     elif kind == "body_members":
         on = date.fromisoformat(audience["on"])
         stmt = select(BodyMembership.user_id.label("user_id")).where(
@@ -144,20 +140,10 @@ def visible_objects(session: Session, keys: Iterable[tuple[str, str, int]]) -> s
 # Expansion
 
 
-@dataclass
-class Expanded:
-    inbox: int = 0
-    pushes: int = 0
-    dropped: bool = False
-
-
-def expand(session: Session, event: NotificationEvent) -> Expanded:
-    """Inbox items and push deliveries for one event, in the caller's transaction."""
-    return expand_batch(session, [event])[event.id]
-
-
-def expand_batch(session: Session, events: list[NotificationEvent]) -> dict[int, Expanded]:
+def expand_batch(session: Session, events: list[NotificationEvent]) -> set[int]:
     """Inbox items and push deliveries for a batch of events, in the caller's transaction.
+
+    Returns the ids of the events dropped because their object is no longer visible.
 
     A handful of statements per batch, not per event: an explicit list of recipients (the
     author of moderated content, say) is one multi-row INSERT for the whole batch; audiences
@@ -165,13 +151,11 @@ def expand_batch(session: Session, events: list[NotificationEvent]) -> dict[int,
     one INSERT … SELECT per preference category.
     """
     now = utcnow()
-    outcome = {event.id: Expanded() for event in events}
     visible = visible_objects(session, [(e.type, e.object_type, e.object_id) for e in events])
     live = [e for e in events if (e.type, e.object_type, e.object_id) in visible]
-    for event in events:
-        outcome[event.id].dropped = (event.type, event.object_type, event.object_id) not in visible
+    dropped = {e.id for e in events} - {e.id for e in live}
     if not live:
-        return outcome
+        return dropped
     ids = [e.id for e in live]
     # Repeated expansion (a worker that died after writing but before recording the outcome)
     # must not add a second item per recipient: whatever a previous run left goes first.
@@ -187,29 +171,24 @@ def expand_batch(session: Session, events: list[NotificationEvent]) -> dict[int,
             excluded = set(event.exclude or ())
             recipients = [int(u) for u in event.audience.get("ids", []) if int(u) not in excluded]
             listed.extend({**base, "user_id": user_id} for user_id in recipients)
-            outcome[event.id].inbox = len(recipients)
         elif kind == "district_subscribers":
             recipients = _district_subscribers(session, event)
             listed.extend({**base, "user_id": user_id} for user_id in recipients)
-            outcome[event.id].inbox = len(recipients)
             # One push per locale to the district's topic, whatever the audience; quiet
             # hours do not hold broadcasts back.
-            district = event.audience.get("district") or CITY_WIDE
             topics.extend(
-                {"event_id": event.id, "topic": f"news-{district}-{locale}", "locale": locale, "created_at": now,
-                 "status": PENDING, "attempts": 0, "next_attempt_at": _due(event, now)}
+                {"event_id": event.id, "topic": news_topic(event.audience.get("district"), locale), "locale": locale,
+                 "created_at": now, "status": PENDING, "attempts": 0, "next_attempt_at": _due(event, now)}
                 for locale in LOCALES
             )
-            outcome[event.id].pushes = len(LOCALES)
         else:
             audience = _audience_select(event).subquery()
-            inserted = session.execute(
+            session.execute(
                 insert(Notification).from_select(
                     ["user_id", *base],
                     select(audience.c.user_id, *(literal(v, type_=Notification.__table__.c[k].type) for k, v in base.items())),
                 )
             )
-            outcome[event.id].inbox = inserted.rowcount or 0
     if listed:
         # Erased accounts hear nothing (audiences found by SQL leave them out themselves).
         erased = _erased(session, {row["user_id"] for row in listed})
@@ -227,7 +206,7 @@ def expand_batch(session: Session, events: list[NotificationEvent]) -> dict[int,
         _insert_pushes(session, category, group, now)
     if personal:
         _hold_back_for_quiet_hours(session, [e.id for e in personal], now)
-    return outcome
+    return dropped
 
 
 def _due(event: NotificationEvent, now) -> object:
@@ -357,7 +336,7 @@ def send_pushes(session: Session, gateway: PushGateway, deliveries: list[PushDel
     if messages:
         for delivery, outcome in zip(sent_for, gateway.send(messages)):
             if outcome.remove_device:
-                session.execute(delete(Device).where(Device.id == delivery.device_id))
+                forget_device(session, delivery.device_id)
             verdicts[delivery.id] = _verdict(outcome)
     if gone_items or gone_events:
         # Hidden or deleted since: the event's items leave every inbox (also of recipients
@@ -450,7 +429,7 @@ def sync_topics(session: Session, gateway: PushGateway, limit: int = 5000) -> in
     return len(devices)
 
 
-__all__ = ["FAILED", "SENT", "Expanded", "Verdict", "expand", "expand_batch", "note_given_up", "send_pushes", "sync_topics", "visible_objects"]
+__all__ = ["event_outbox", "expand_batch", "note_given_up", "push_outbox", "send_pushes", "sync_topics", "visible_objects"]
 
 
 
@@ -462,8 +441,8 @@ def event_outbox(batch_size: int = 50) -> Outbox:
     """Events expand in batches: each into its inbox items and deliveries, one commit per batch."""
 
     def expand_all(session: Session, events: list[NotificationEvent]) -> list[Verdict]:
-        expanded = expand_batch(session, events)
-        return [Verdict(error="object no longer visible") if expanded[e.id].dropped else SENT_VERDICT for e in events]
+        dropped = expand_batch(session, events)
+        return [Verdict(error="object no longer visible") if e.id in dropped else SENT_VERDICT for e in events]
 
     return Outbox("events", NotificationEvent, deliver_batch=expand_all, batch_size=batch_size)
 

@@ -86,14 +86,13 @@ class DrainResult:
         self.retrying += other.retrying
         self.failed += other.failed
         for name, counts in other.per_outbox.items():
-            mine = self.per_outbox.setdefault(name, DrainResult())
-            mine.sent += counts.sent
-            mine.retrying += counts.retrying
-            mine.failed += counts.failed
+            self.per_outbox.setdefault(name, DrainResult()).__iadd__(counts)
         return self
 
     def count(self, name: str, other: DrainResult) -> None:
-        self += DrainResult(other.sent, other.retrying, other.failed, {name: DrainResult(other.sent, other.retrying, other.failed)})
+        """Add one outbox's outcome to the totals and to that outbox's own counts."""
+        self.__iadd__(other)
+        self.per_outbox.setdefault(name, DrainResult()).__iadd__(other)
 
     @property
     def total(self) -> int:
@@ -206,6 +205,10 @@ class Worker:
             session.rollback()
             raise
 
+    def _backoff(self, attempts: int) -> timedelta:
+        """Exponential: retry_after, twice that, four times ... at most longest_wait."""
+        return min(self.retry_after * 2 ** (attempts - 1), self.longest_wait)
+
     # --- a batch ------------------------------------------------------------------------------
 
     def _deliver_batch(self, session: Session, outbox: Outbox, rows: list, token: str) -> DrainResult:
@@ -251,7 +254,7 @@ class Worker:
                 if verdict.sent:
                     continue
                 if verdict.retry and row.attempts < (outbox.max_attempts or self.max_attempts):
-                    wait = min(self.retry_after * 2 ** (row.attempts - 1), self.longest_wait)
+                    wait = self._backoff(row.attempts)
                     values = {"next_attempt_at": now + wait, "last_error": verdict.error}
                     result.retrying += 1
                 else:
@@ -288,7 +291,7 @@ class Worker:
             if row.attempts >= max_attempts:
                 log.warning("%s %s given up after %d attempts: %s", outbox.name, row.id, row.attempts, error)
                 return self._finish(session, outbox, row, token, FAILED, error)
-            wait = min(self.retry_after * 2 ** (row.attempts - 1), self.longest_wait)
+            wait = self._backoff(row.attempts)
             self._update(session, outbox.model, row, token, next_attempt_at=now + wait, last_error=error)
             return DrainResult(retrying=1)
         return self._finish(session, outbox, row, token, SENT, None)
