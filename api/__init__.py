@@ -78,18 +78,21 @@ def _init_request_conventions(app: Flask) -> None:
         g.current_user = None
         g.lang = None
         view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        # A method of a MethodView carries its own marks (api.transactions, api.parsing.accepts).
+        handler = getattr(getattr(view, "view_class", None), request.method.lower(), view)
         reading = request.method in READ_METHODS
         if not reading:
-            # A method of a MethodView carries its own marks (see api.transactions).
-            handler = getattr(getattr(view, "view_class", None), request.method.lower(), view)
             reading = getattr(handler, "autocommit", False)
         write_intent.set(not reading)
         g.without_transaction = db.read_only_request() if reading else False
         # Refused by the access decorators (api.security), after 401/403 as API.md asks.
         g.unsupported_media_type = False
         if request.method in BODY_METHODS and _has_body():
-            accepted = getattr(view, "accepted_media_types", ("application/json",))
+            accepted = getattr(handler, "accepted_media_types", ("application/json",))
             g.unsupported_media_type = request.mimetype not in accepted
+            cap = getattr(handler, "max_content_length_setting", None)
+            if cap:
+                request.max_content_length = app.config[cap]
 
     @app.after_request
     def language_header(response):
@@ -119,8 +122,9 @@ def _register_blueprints(app: Flask, api: ApiWithOneErrorShape) -> None:
     from .docs import docs_assets
     from .health import health
     from .reference.routes import blp as reference_blp
+    from .reports.routes import blp as reports_blp
 
     app.register_blueprint(health)
     app.register_blueprint(docs_assets)
-    for blueprint in (auth_blp, reference_blp, ideas_blp, moderation_blp, budgets_blp, devices_blp, inbox_blp, news_blp):
+    for blueprint in (auth_blp, reference_blp, ideas_blp, moderation_blp, budgets_blp, devices_blp, inbox_blp, news_blp, reports_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

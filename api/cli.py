@@ -47,12 +47,13 @@ def db_purge():
 @click.option("--email", required=True)
 @click.option("--password", required=True)
 @click.option("--role", required=True, type=click.Choice(["resident", "moderator", "staff", "admin"]))
-def users_create(email: str, password: str, role: str):
+@click.option("--department", default=None, help="For staff: the department whose report queue is theirs (edg, ordnungsamt, ...).")
+def users_create(email: str, password: str, role: str, department: str | None):
     """Create an account, or add the role to an existing one without touching its password."""
     from models.users import create_or_promote
 
     try:
-        user, _created = create_or_promote(db.session, email, password, role)
+        user, _created = create_or_promote(db.session, email, password, role, department=department)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

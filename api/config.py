@@ -18,6 +18,17 @@ def _int(name: str, default: int) -> int:
     return default if raw in (None, "") else int(raw)
 
 
+def _point(name: str) -> tuple[float, float] | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        lat, lon = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"{name} must be 'lat,lon', got {raw!r}") from None
+    return lat, lon
+
+
 def _normalize_database_url(url: str) -> str:
     # API.md names plain `postgresql://` URLs; psycopg 3 is the driver behind them.
     if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -84,6 +95,24 @@ def load_config(overrides: dict | None = None) -> dict:
         "PREMODERATE_COMMENTS": os.environ.get("PREMODERATE_COMMENTS", "1") != "0",
         "FLAG_HIDE_THRESHOLD": _int("FLAG_HIDE_THRESHOLD", 3),
         "REQUEST_LOG": os.environ.get("REQUEST_LOG", "1") != "0",
+        # Reports (Dreckpetze, Angsträume). The city boundary and the Stadtbezirke are files,
+        # so the city can drop in its official district layer without a code change.
+        "CITY_BOUNDARY_FILE": os.environ.get("CITY_BOUNDARY_FILE") or str(PROJECT_ROOT / "models" / "geodata" / "dortmund-boundary.geojson"),
+        "DISTRICTS_FILE": os.environ.get("DISTRICTS_FILE") or str(PROJECT_ROOT / "models" / "geodata" / "dortmund-stadtbezirke-approx.geojson"),
+        # The app's untouched default pin, "lat,lon" (unset: nothing refused); refused within the radius.
+        "REFUSED_PIN": _point("REFUSED_PIN"),
+        "REFUSED_PIN_RADIUS_M": float(os.environ.get("REFUSED_PIN_RADIUS_M", "10")),
+        "REPORT_REOPEN_DAYS": _int("REPORT_REOPEN_DAYS", 14),
+        "REPORT_FEEDBACK_DELAY_HOURS": _int("REPORT_FEEDBACK_DELAY_HOURS", 72),
+        "REPORT_NEARBY_DAYS": _int("REPORT_NEARBY_DAYS", 30),
+        "PREMODERATE_UNSAFE_PLACES": os.environ.get("PREMODERATE_UNSAFE_PLACES", "1") != "0",
+        # Photos (media/): per file, per request with up to three, and photo-first uploads' lifetime.
+        "PHOTO_STORAGE": os.environ.get("PHOTO_STORAGE", "local"),
+        "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
+        "PHOTO_MAX_PIXELS": _int("PHOTO_MAX_PIXELS", 50_000_000),
+        "PHOTO_UPLOAD_MAX_CONTENT_LENGTH": _int("PHOTO_UPLOAD_MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        "REPORT_UPLOAD_MAX_CONTENT_LENGTH": _int("REPORT_UPLOAD_MAX_CONTENT_LENGTH", 46 * 1024 * 1024),
+        "PHOTO_UPLOAD_TTL_HOURS": _int("PHOTO_UPLOAD_TTL_HOURS", 24),
         # flask-smorest / OpenAPI
         "API_TITLE": "Dortmund Beteiligung API",
         "API_VERSION": "1.0.0",

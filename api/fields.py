@@ -6,6 +6,7 @@ surrogates in text, integers beyond the columns' range, times that overflow.
 """
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timezone
 
@@ -20,6 +21,15 @@ MAX_DB_INT = 2**31 - 1
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
 UNSTORABLE_TEXT = "Contains characters that are not allowed."
+
+
+def _text_input(field: fields.Field, data) -> bool:
+    """Whether values arrive as text: query strings (`QueryArgs`) and form bodies (`FormOrJSON`)."""
+    return getattr(field.root, "TEXT_INPUT", False) or isinstance(data, FormFields)
+
+
+class FormFields(dict):
+    """A multipart or urlencoded body, read into a dict: every value in it is text."""
 
 
 def refuse_unstorable(text: str) -> None:
@@ -85,7 +95,7 @@ class WholeNumber(fields.Integer):
         super().__init__(*args, strict=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and getattr(self.root, "TEXT_INPUT", False):
+        if isinstance(value, str) and _text_input(self, data):
             text = value.strip()
             if not re.fullmatch(r"[+-]?\d{1,20}", text):
                 raise self.make_error("invalid")
@@ -99,7 +109,7 @@ class Boolean(fields.Boolean):
     """`true` or `false` as JSON writes them (marshmallow would also take "yes", 1, "on" ...)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and getattr(self.root, "TEXT_INPUT", False):
+        if isinstance(value, str) and _text_input(self, data):
             return super()._deserialize(value, attr, data, **kwargs)
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
@@ -113,7 +123,9 @@ class Number(fields.Float):
         super().__init__(*args, allow_nan=False, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or (isinstance(value, str) and not getattr(self.root, "TEXT_INPUT", False)):
+        if isinstance(value, bool) or (isinstance(value, str) and not _text_input(self, data)):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and len(value) > 40:
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
 
@@ -127,6 +139,49 @@ class QueryArgs(ma.Schema):
     """Base of every schema of query parameters: numbers arrive as digits there."""
 
     TEXT_INPUT = True
+
+
+class FormOrJSON(ma.Schema):
+    """A body that comes as JSON or as a form (`multipart/form-data` with files, say).
+
+    JSON keeps its types (a string is never a number); in a form everything is text, so
+    numbers and booleans are read from their text there, and nowhere else.
+    """
+
+    @ma.pre_load
+    def _mark_form(self, data, **kwargs):
+        if isinstance(data, dict) or not hasattr(data, "keys"):
+            return data
+        return FormFields({key: data[key] for key in data.keys()})
+
+
+class BoundingBox(fields.Field):
+    """`minLon,minLat,maxLon,maxLat` (as web maps write a box) → (min_lon, min_lat, max_lon, max_lat)."""
+
+    default_error_messages = {
+        "invalid": "Give four numbers: minLon,minLat,maxLon,maxLat.",
+        "range": "Longitudes lie within -180..180 and latitudes within -90..90, minimum before maximum.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 200:
+            raise self.make_error("invalid")
+        parts = value.split(",")
+        if len(parts) != 4:
+            raise self.make_error("invalid")
+        try:
+            numbers = [float(part) for part in parts]
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if not all(math.isfinite(n) for n in numbers):
+            raise self.make_error("invalid")
+        min_lon, min_lat, max_lon, max_lat = numbers
+        if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+            raise self.make_error("range")
+        return min_lon, min_lat, max_lon, max_lat
+
+    def _jsonschema_type_mapping(self):  # pragma: no cover - apispec reads the metadata
+        return {"type": "string"}
 
 
 class UTCDateTime(fields.DateTime):
@@ -166,4 +221,4 @@ class CalendarDate(fields.Date):
         return day
 
 
-__all__ = ["Boolean", "Number", "CalendarDate", "Chars", "Email", "Id", "MAX_DB_INT", "QueryArgs", "Text", "UTCDateTime", "WholeNumber"]
+__all__ = ["BoundingBox", "Boolean", "FormFields", "FormOrJSON", "Number", "CalendarDate", "Chars", "Email", "Id", "MAX_DB_INT", "QueryArgs", "Text", "UTCDateTime", "WholeNumber"]

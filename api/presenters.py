@@ -85,3 +85,51 @@ def comment(comment) -> dict:
         "created_at": iso(comment.created_at),
         "updated_at": iso(comment.updated_at),
     }
+
+
+def photo_url(key: str) -> str:
+    return f"/api/v1/photos/{key}"
+
+
+def report_fields(report, show_moderation: bool) -> dict:
+    """The Report shape without the viewer's own fields (`following`, `confirmed_by_me`, `reported_by_me`)."""
+    return {
+        "id": report.id,
+        "kind": report.kind,
+        "category": report.category,
+        "description": report.description,
+        "lat": report.lat,
+        "lon": report.lon,
+        "district": report.district,
+        "department": report.department,
+        "status": report.status,
+        "visibility": report.visibility,
+        "duplicate_of": report.duplicate_of,
+        "photos": [
+            {"url": photo_url(p.image_key), "thumbnail_url": photo_url(p.thumbnail_key), "width": p.width, "height": p.height}
+            for p in report.photos
+        ],
+        "confirmations": report.confirmation_count,
+        "feedback": {"helped": report.helped_count, "not_helped": report.not_helped_count},
+        "moderation": (
+            {"reason_code": report.moderation_reason_code, "note": report.moderation_note, "decided_at": iso(report.moderation_decided_at)}
+            if report.moderation_decided_at is not None and show_moderation
+            else None
+        ),
+        "created_at": iso(report.created_at),
+        "updated_at": iso(report.updated_at),
+        "resolved_at": iso(report.resolved_at),
+        "updates": [
+            {"status": u.status, "note": u.note, "by": u.by, "duplicate_of": u.duplicate_of, "created_at": iso(u.created_at)}
+            for u in report.updates
+        ],
+    }
+
+
+def report(report, viewer, following: bool = False, confirmed: bool = False) -> dict:
+    """A Report object as its viewer sees it."""
+    fields = report_fields(report, report.can_see_moderation(viewer))
+    fields["following"] = following
+    fields["confirmed_by_me"] = confirmed
+    fields["reported_by_me"] = viewer is not None and viewer.id == report.reporter_id
+    return fields

@@ -150,6 +150,21 @@ class Idea(Revisioned, Base):
         self.visibility = visibility
         self.refresh_public()
 
+    def record_moderation(self, reason_code: str, note: str | None, when: datetime) -> None:
+        self.moderation_reason_code = reason_code
+        self.moderation_note = note
+        self.moderation_decided_at = when
+        self.updated_at = when
+
+    def public_changed(self, session: Session, was_public: bool) -> None:
+        """Nothing counts public ideas (lists ask `is_public` itself)."""
+
+    def push_title(self) -> str:
+        return self.title
+
+    def push_route(self) -> dict:
+        return {"idea_id": self.id}
+
 
 @event.listens_for(User, "after_update")
 def author_renamed(mapper, connection, user) -> None:  # noqa: ARG001
@@ -224,6 +239,22 @@ class Comment(Base):
 
     def set_visibility(self, visibility: str) -> None:
         self.visibility = visibility
+
+    def record_moderation(self, reason_code: str, note: str | None, when: datetime) -> None:
+        """A comment shows no moderation details; the log keeps them."""
+
+    def public_changed(self, session: Session, was_public: bool) -> None:
+        # The idea's comment count follows its public comments.
+        if self.is_public and not was_public:
+            comment_became_public(session, self)
+        elif was_public and not self.is_public:
+            comment_left_public(session, self)
+
+    def push_title(self) -> str:
+        return self.idea.title
+
+    def push_route(self) -> dict:
+        return {"idea_id": self.idea_id}
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Moderation: the queue, flags, decisions (the append-only log), appeals and blocks.
 
-Targets (ideas and comments now, reports later) share a small protocol: `target_type`,
-`author_id`, `status`, `visibility`, `can_view(user)`, `snapshot()`, `excerpt()`,
-`approve()` and `set_visibility(v)`.
+Targets (ideas, comments, reports) share a small protocol: `target_type`, `author_id`,
+`status`, `visibility`, `is_public`, `can_view(user)`, `snapshot()`, `excerpt()`, `approve()`,
+`set_visibility(v)`, `record_moderation(reason_code, note, when)` (what the author is shown
+of the latest decision), `public_changed(session, was_public)` (counts that follow public
+content), `push_title()` and `push_route()` (what the author's notification carries).
 """
 from __future__ import annotations
 
@@ -111,14 +113,14 @@ class Appeal(Base):
 
 def _target_models():
     from .ideas import Comment, Idea
+    from .reports import Report
 
-    return {"idea": Idea, "comment": Comment}
+    return {"idea": Idea, "comment": Comment, "report": Report}
 
 
 def load_target(session: Session, target_type: str, target_id: int):
     models = _target_models()
     if target_type not in models:
-        # Reports arrive with their own feature; until then they cannot be named.
         raise Invalid("target_type", "unknown_target_type")
     target = session.get(models[target_type], target_id)
     if target is None:
@@ -140,11 +142,6 @@ def load_targets(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[st
         for target in session.scalars(select(model).where(model.id.in_(ids))):
             found[(target_type, target.id)] = target
     return found
-
-
-def _title_for_push(target) -> str:
-    # Push payloads carry no user-written text beyond the object's title.
-    return target.title if target.target_type == "idea" else target.idea.title
 
 
 # ---------------------------------------------------------------------------------------
@@ -205,6 +202,7 @@ def hide_automatically(session: Session, target, author_id: int | None, reasons:
     nobody else ever saw it (see `was_ever_public`).
     """
     snapshot = target.snapshot()
+    was_public = target.is_public
     target.set_visibility("hidden")
     reason_code = reasons[0] if reasons and reasons[0] in REASON_CODES else "other"
     note = note or "automatic: " + ", ".join(reasons)
@@ -220,20 +218,9 @@ def hide_automatically(session: Session, target, author_id: int | None, reasons:
             snapshot=snapshot,
         )
     )
-    if target.target_type == "idea":
-        # The author reads why it is hidden now, not the reason of an earlier approval.
-        _record_on_idea(target, reason_code, note, utcnow())
-    if target.target_type == "comment" and snapshot["status"] == "published" and snapshot["visibility"] == "visible":
-        from .ideas import comment_left_public
-
-        comment_left_public(session, target)
-
-
-def _record_on_idea(idea, reason_code: str, note: str | None, when: datetime) -> None:
-    idea.moderation_reason_code = reason_code
-    idea.moderation_note = note
-    idea.moderation_decided_at = when
-    idea.updated_at = when
+    # The author reads why it is hidden now, not the reason of an earlier approval.
+    target.record_moderation(reason_code, note, utcnow())
+    target.public_changed(session, was_public)
 
 
 def was_ever_public(session: Session, target) -> bool:
@@ -375,40 +362,27 @@ def decide(session: Session, moderator: User, target_type: str, target_id: int, 
     )
     session.add(decision)
     now = utcnow()
-    if target_type == "idea":
-        _record_on_idea(target, reason_code, note, now)
+    target.record_moderation(reason_code, note, now)
     if appeal is not None:
         appeal.settled_at = now
     session.execute(delete(QueueEntry).where(QueueEntry.target_type == target_type, QueueEntry.target_id == target.id))
-    _sync_comment_count(session, target, was_public)
+    target.public_changed(session, was_public)
     session.flush()
     _notify_author(session, target, action)
     return decision
 
 
-def _sync_comment_count(session: Session, target, was_public: bool) -> None:
-    if target.target_type != "comment":
-        return
-    from .ideas import comment_became_public, comment_left_public
-
-    now_public = target.is_public
-    if now_public and not was_public:
-        comment_became_public(session, target)
-    elif was_public and not now_public:
-        comment_left_public(session, target)
-
-
 def _notify_author(session: Session, target, action: str) -> None:
     """One event for the author; what it says is the worker's (notifications.render)."""
-    idea_id = target.id if target.target_type == "idea" else target.idea_id
     outbox.record(
         session,
         "moderation_decision",
         target.target_type,
         target.id,
-        _title_for_push(target),
+        # Push payloads carry no user-written text beyond the object's title.
+        target.push_title(),
         outbox.users([target.author_id]),
-        data={"target_type": target.target_type, "target_id": target.id, "idea_id": idea_id, "action": action},
+        data={"target_type": target.target_type, "target_id": target.id, **target.push_route(), "action": action},
     )
 
 

@@ -51,7 +51,8 @@ class NotificationEvent(Deliverable, Base):
     object_id: Mapped[int] = mapped_column(Integer)
     # Push payloads carry no names and no user-written text beyond the object's title.
     title: Mapped[str] = mapped_column(String(200))
-    # Who hears it: {"kind": "idea_followers", "idea_id"} | {"kind": "users", "ids"} |
+    # Who hears it: {"kind": "idea_followers", "idea_id"} | {"kind": "report_followers",
+    # "report_id"} | {"kind": "users", "ids"} |
     # {"kind": "body_members", "body_id", "on"} | {"kind": "district_subscribers", "district"}
     audience: Mapped[dict] = mapped_column(JSON)
     exclude: Mapped[list] = mapped_column(JSON, default=list)
@@ -86,6 +87,10 @@ def record(
 
 def idea_followers(idea_id: int) -> dict:
     return {"kind": "idea_followers", "idea_id": idea_id}
+
+
+def report_followers(report_id: int) -> dict:
+    return {"kind": "report_followers", "report_id": report_id}
 
 
 def users(ids: Iterable[int | None]) -> dict:

@@ -1,7 +1,7 @@
 """Reference data: Dortmund's districts, content categories, and the councils (bodies)."""
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, select
+from sqlalchemy import ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base
@@ -42,11 +42,44 @@ CATEGORIES: list[tuple[str, str, str, str]] = [
     ("graffiti", "litter", "Graffiti", "Graffiti"),
     ("litter_other", "litter", "Sonstiger Müll", "Other litter"),
     ("poor_lighting", "unsafe_place", "Schlechte Beleuchtung", "Poor lighting"),
+    ("overgrown_path", "unsafe_place", "Zugewachsener Weg", "Overgrown path"),
+    ("underpass", "unsafe_place", "Unterführung", "Underpass"),
+    ("vacant_building", "unsafe_place", "Leerstehendes Gebäude", "Vacant building"),
     ("hidden_corners", "unsafe_place", "Unübersichtliche Ecken", "Hidden corners"),
-    ("harassment", "unsafe_place", "Belästigung", "Harassment"),
     ("neglect", "unsafe_place", "Verwahrlosung", "Neglect"),
     ("unsafe_other", "unsafe_place", "Sonstiger Angstraum", "Other unsafe place"),
 ]
+
+# The departments reports are routed to: (code, German name, English name).
+DEPARTMENTS: list[tuple[str, str, str]] = [
+    ("edg", "EDG Entsorgung Dortmund", "EDG (Dortmund waste services)"),
+    ("ordnungsamt", "Ordnungsamt", "Public order office"),
+    ("tiefbauamt", "Tiefbauamt", "Civil engineering office"),
+    ("gruenflaechenamt", "Grünflächenamt", "Parks department"),
+    ("bauordnungsamt", "Bauordnungsamt", "Building control office"),
+]
+
+# Report categories: responsible department and how close a report of the same category
+# must be (metres) to be offered as a likely duplicate. A pile of bulky waste is one spot;
+# a dark stretch of path is long.
+REPORT_ROUTING: dict[str, tuple[str, int]] = {
+    "bulky_waste": ("edg", 50),
+    "illegal_dumping": ("edg", 100),
+    "overflowing_bin": ("edg", 25),
+    "glass": ("edg", 50),
+    "dog_waste": ("edg", 25),
+    "graffiti": ("ordnungsamt", 25),
+    "litter_other": ("edg", 50),
+    "poor_lighting": ("tiefbauamt", 150),
+    "overgrown_path": ("gruenflaechenamt", 150),
+    "underpass": ("tiefbauamt", 100),
+    "vacant_building": ("bauordnungsamt", 100),
+    "hidden_corners": ("ordnungsamt", 100),
+    "neglect": ("ordnungsamt", 100),
+    "unsafe_other": ("ordnungsamt", 250),
+}
+# Categories of earlier releases that are no longer offered (removed when nothing uses them).
+RETIRED_CATEGORIES = ("harassment",)
 
 CATEGORY_KINDS = ("idea", "litter", "unsafe_place")
 
@@ -64,6 +97,20 @@ class District(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
+class Department(Base):
+    """A department of the city (or its waste company) that reports are routed to."""
+
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_de: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(Integer)
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_de
+
+
 class Category(Base):
     __tablename__ = "categories"
 
@@ -72,6 +119,9 @@ class Category(Base):
     name_de: Mapped[str] = mapped_column(String(80))
     name_en: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(Integer)
+    # Report categories only: who deals with it, and the radius of likely duplicates.
+    department: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    nearby_radius_m: Mapped[int | None] = mapped_column(Integer)
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_de
@@ -94,16 +144,40 @@ def sync_reference_data(session: Session) -> None:
         row = districts.get(slug) or District(slug=slug)
         row.name, row.position = name, position
         session.add(row)
+    departments = {d.code: d for d in session.scalars(select(Department))}
+    for position, (code, name_de, name_en) in enumerate(DEPARTMENTS):
+        row = departments.get(code) or Department(code=code)
+        row.name_de, row.name_en, row.position = name_de, name_en, position
+        session.add(row)
+    session.flush()
     categories = {c.code: c for c in session.scalars(select(Category))}
     for position, (code, kind, name_de, name_en) in enumerate(CATEGORIES):
         row = categories.get(code) or Category(code=code)
         row.kind, row.name_de, row.name_en, row.position = kind, name_de, name_en, position
+        row.department, row.nearby_radius_m = REPORT_ROUTING.get(code, (None, None))
         session.add(row)
+    _retire_categories(session)
     bodies = {b.slug: b for b in session.scalars(select(Body))}
     for slug, name in BODIES:
         if slug not in bodies:
             session.add(Body(slug=slug, name=name))
     session.commit()
+
+
+def _retire_categories(session: Session) -> None:
+    from .ideas import Idea
+    from .reports import Report
+
+    for code in RETIRED_CATEGORIES:
+        used = session.scalar(select(Idea.id).where(Idea.category == code).limit(1)) or session.scalar(
+            select(Report.id).where(Report.category == code).limit(1)
+        )
+        if not used:
+            session.execute(delete(Category).where(Category.code == code))
+
+
+def department_exists(session: Session, code: str) -> bool:
+    return session.get(Department, code) is not None
 
 
 def district_exists(session: Session, slug: str) -> bool:

@@ -110,6 +110,8 @@ class User(Permissions, Revisioned, Base):
     # Set when the owner followed the link mailed to the address (models.account_tokens);
     # accounts made by operators count as confirmed from the start.
     email_confirmed_at: Mapped[datetime | None]
+    # Staff only: the department whose report queue is theirs (it filters, it grants nothing).
+    department: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
     # Bumped on every ORM update (models.base.Revisioned): caches of what others see of
     # this account (name, erased or not) key on it.
     revision: Mapped[int] = mapped_column(default=0)
@@ -314,13 +316,17 @@ def grant_role(session: Session, user: User, role: str) -> None:
         user.role_rows.append(UserRole(role=role))
 
 
-def create_or_promote(session: Session, email: str, password: str, role: str) -> tuple[User, bool]:
+def create_or_promote(session: Session, email: str, password: str, role: str, department: str | None = None) -> tuple[User, bool]:
     """The `users create` command: a new account, or one more role for an existing one.
 
     An existing account keeps its password: granting a role must not reset credentials.
     """
+    from .reference import department_exists
+
     if role not in ROLES:
         raise Invalid("role", "unknown_role", role=role)
+    if department is not None and not department_exists(session, department):
+        raise Invalid("department", "unknown_department", department=department)
     if not email_is_valid(email.strip()):
         raise Invalid("email", "invalid_email")
     user = find_by_email(session, email)
@@ -332,5 +338,7 @@ def create_or_promote(session: Session, email: str, password: str, role: str) ->
         # An operator vouches for the address; nobody would receive a link for it.
         user.email_confirmed_at = utcnow()
     grant_role(session, user, role)
+    if department is not None:
+        user.department = department
     session.flush()
     return user, created

@@ -63,6 +63,11 @@ def _audience_select(event: NotificationEvent):
     if kind == "idea_followers":
         stmt = select(Follow.user_id.label("user_id")).where(Follow.idea_id == audience["idea_id"])
         column = Follow.user_id
+    elif kind == "report_followers":
+        from models.reports import ReportFollow
+
+        stmt = select(ReportFollow.user_id.label("user_id")).where(ReportFollow.report_id == audience["report_id"])
+        column = ReportFollow.user_id
     elif kind == "body_members":
         on = date.fromisoformat(audience["on"])
         stmt = select(BodyMembership.user_id.label("user_id")).where(
@@ -96,10 +101,13 @@ def visible_objects(session: Session, keys: Iterable[tuple[str, str, int]]) -> s
     """Which (event type, object type, id) may still be told about.
 
     A moderation decision is told to the author however the content stands (hidden is its
-    news); everything else only while its object is public.
+    news); everything else only while its object is public. "Did it help?" is asked only
+    while the report is still resolved as it was when the question was recorded and nobody
+    has answered it.
     """
     from models.budgets import BudgetRound
     from models.ideas import Comment, Idea
+    from models.reports import Report
 
     keys = set(keys)
     by_type: dict[str, set[int]] = defaultdict(set)
@@ -127,6 +135,10 @@ def visible_objects(session: Session, keys: Iterable[tuple[str, str, int]]) -> s
         from models.news import visible_news_ids
 
         existing["news"] = public["news"] = set(visible_news_ids(session, sorted(by_type["news"])))
+    if by_type.get("report"):
+        rows = session.execute(select(Report.id, Report.is_public).where(Report.id.in_(by_type["report"]))).all()
+        existing["report"] = {r[0] for r in rows}
+        public["report"] = {r[0] for r in rows if r[1]}
     found = set()
     for key in keys:
         event_type, object_type, object_id = key
@@ -134,6 +146,20 @@ def visible_objects(session: Session, keys: Iterable[tuple[str, str, int]]) -> s
         if object_id in pool.get(object_type, set()):
             found.add(key)
     return found
+
+
+def _feedback_no_longer_wanted(session: Session, events: list[NotificationEvent]) -> set[int]:
+    """Ids of "did it help?" events that are no longer worth sending (see `visible_objects`)."""
+    from models.reports import still_asking_for_feedback
+
+    asked: dict[int, set[str]] = defaultdict(set)
+    for event in events:
+        if event.type == "report_feedback_request":
+            asked[event.object_id].add(event.data.get("resolved_at", ""))
+    alive = still_asking_for_feedback(session, dict(asked))
+    return {
+        e.id for e in events if e.type == "report_feedback_request" and (e.object_id, e.data.get("resolved_at", "")) not in alive
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,7 +178,8 @@ def expand_batch(session: Session, events: list[NotificationEvent]) -> set[int]:
     """
     now = utcnow()
     visible = visible_objects(session, [(e.type, e.object_type, e.object_id) for e in events])
-    live = [e for e in events if (e.type, e.object_type, e.object_id) in visible]
+    unwanted = _feedback_no_longer_wanted(session, events)
+    live = [e for e in events if (e.type, e.object_type, e.object_id) in visible and e.id not in unwanted]
     dropped = {e.id for e in events} - {e.id for e in live}
     if not live:
         return dropped

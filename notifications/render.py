@@ -20,6 +20,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Neuer Kommentar zu einer Idee, der du folgst.",
         "en": "New comment on an idea you follow.",
     },
+    "report_status_changed": {
+        "de": "Es gibt Neues zu einer Meldung, der du folgst.",
+        "en": "There is news about a report you follow.",
+    },
+    "report_update": {
+        "de": "Die Stadt hat eine Meldung, der du folgst, kommentiert.",
+        "en": "The city has added a note to a report you follow.",
+    },
+    "report_reopened": {
+        "de": "Eine Meldung, der du folgst, wurde wieder geöffnet.",
+        "en": "A report you follow has been reopened.",
+    },
+    "report_feedback_request": {
+        "de": "Deine Meldung wurde erledigt. Hat es geholfen?",
+        "en": "Your report has been dealt with. Did it help?",
+    },
     "moderation_decision:approve": {"de": "Dein Beitrag wurde freigeschaltet.", "en": "Your contribution has been published."},
     "moderation_decision:reject": {
         "de": "Dein Beitrag wurde von der Moderation abgelehnt.",
@@ -56,6 +72,8 @@ def collapse_key(object_type: str, object_id: int, data: dict | None = None) -> 
     """One per object: ten updates of one idea (its answers, comments) show as one on the phone."""
     if data and data.get("idea_id"):
         return f"idea-{data['idea_id']}"
+    if data and data.get("report_id"):
+        return f"report-{data['report_id']}"
     return f"{object_type}-{object_id}"
 
 

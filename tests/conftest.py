@@ -21,7 +21,7 @@ import models.all  # noqa: F401
 
 pytest_plugins = ["tests.spec_coverage"]
 
-REFERENCE_TABLES = {"districts", "categories", "bodies"}
+REFERENCE_TABLES = {"districts", "categories", "bodies", "departments"}
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

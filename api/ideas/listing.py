@@ -1,10 +1,7 @@
-"""The idea list: the busiest answer of the app, rendered from per-idea fragments.
+"""The idea list: the busiest answer of the app, rendered from per-idea fragments (api.fragments).
 
-Each idea's public rendering is encoded to JSON once per worker and reused while nothing it
-depends on changed: the fragment is keyed by the idea's counts, status, visibility and
-update times and its author's, all read by the page query itself. A changed idea gets a new
-key, so an answer is never stale; a worker that never saw an idea renders it from the
-database. Only the viewer's own flags (supported, following, moderation) are added per
+The fragment key is the page query's row: the idea's counts, status, visibility and
+revision. Only the viewer's own flags (supported, following, moderation) are added per
 request.
 """
 from __future__ import annotations
@@ -13,27 +10,28 @@ import orjson
 
 from api import presenters
 from api.extensions import db
+from api.fragments import FragmentCache
 from api.pagination import decode_cursor, encode_cursor
 from models import ideas as domain
 from models.ideas import Idea
 from models.users import User
 
-MAX_FRAGMENTS = 50_000
-# idea id -> (key, JSON of the idea without its closing brace and viewer fields, moderation JSON)
-_fragments: dict[int, tuple[tuple, bytes, bytes]] = {}
 
 
-def _render_missing(rows_by_id: dict[int, tuple]) -> None:
-    if len(_fragments) + len(rows_by_id) > MAX_FRAGMENTS:
-        _fragments.clear()
-    stmt = domain.list_columns().where(Idea.id.in_(list(rows_by_id)))
+def _render(keys_by_id: dict[int, tuple]) -> dict[int, tuple[bytes, bytes]]:
+    """(JSON of the idea without its closing brace and viewer fields, moderation JSON) per idea."""
+    rendered = {}
+    stmt = domain.list_columns().where(Idea.id.in_(list(keys_by_id)))
     for row in db.session.execute(stmt):
         author = presenters.user_ref_from(row.author_id, row.author_name, row.author_deleted_at)
         fields = presenters.idea_fields(row, author, show_moderation=True, supported=False, following=False)
         moderation = orjson.dumps(fields.pop("moderation"))
         del fields["supported_by_me"], fields["following"]
-        prefix = orjson.dumps(fields)[:-1]
-        _fragments[row.id] = (rows_by_id[row.id], prefix, moderation)
+        rendered[row.id] = (orjson.dumps(fields)[:-1], moderation)
+    return rendered
+
+
+FRAGMENTS = FragmentCache(_render)
 
 
 def idea_page(viewer: User | None, args: dict) -> bytes:
@@ -59,15 +57,13 @@ def idea_page(viewer: User | None, args: dict) -> bytes:
         last = rows[-1]
         next_cursor = encode_cursor(kind, [last[0]] if sort == "new" else [last[1], last[0]])
 
-    missing = {row[0]: row for row in rows if _fragments.get(row[0], (None,))[0] != row}
-    if missing:
-        _render_missing(missing)
+    fragments = FRAGMENTS.parts({row[0]: row for row in rows})
     supported, following = domain.viewer_relations(db.session, viewer, [row[0] for row in rows])
     true, false, null = b"true", b"false", b"null"
     items = []
     for row in rows:
         idea_id = row[0]
-        _key, prefix, moderation = _fragments[idea_id]
+        prefix, moderation = fragments[idea_id]
         show_moderation = presenters.may_see_moderation(viewer, row[6])
         items.append(
             b"".join(
