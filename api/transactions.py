@@ -30,8 +30,25 @@ def _fingerprint() -> str:
     digest.update(request.method.encode())
     digest.update(request.path.encode())
     digest.update(b"\0")
-    digest.update(request.get_data(cache=True))
+    if request.mimetype == "multipart/form-data":
+        # A retried upload has a new boundary: the same fields and files make the same request.
+        _digest_form(digest)
+    else:
+        digest.update(request.get_data(cache=True))
     return digest.hexdigest()
+
+
+def _digest_form(digest) -> None:
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        digest.update(f"{name}\0".encode("utf-8", "surrogatepass"))
+        position = upload.stream.tell()
+        upload.stream.seek(0)
+        for chunk in iter(lambda: upload.stream.read(1 << 16), b""):
+            digest.update(chunk)
+        upload.stream.seek(position)
+        digest.update(b"\0")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from geoalchemy2 import Geometry
+from geoalchemy2 import functions as geofunc
+from sqlalchemy import column, table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -911,23 +914,27 @@ def nearby(session: Session, policy: ReportPolicy, lat: float, lon: float, categ
     return found[:limit]
 
 
-def _ids_in_square(session: Session, min_lat: float, max_lat: float, min_lon: float, max_lon: float) -> list[int]:
-    from sqlalchemy import text
+# The PostGIS point, computed by PostgreSQL from lat/lon (migration 0008); not an ORM column,
+# because SQLite has no such type (its R*Tree is a table of its own).
+_REPORT_POINTS = table("reports", column("id", Integer), column("geom", Geometry("POINT", srid=4326)))
+_RTREE = table(
+    "reports_rtree", column("id", Integer), column("min_lat", Float), column("max_lat", Float),
+    column("min_lon", Float), column("max_lon", Float),
+)
+SQUARE_LIMIT = 5000
 
+
+def _ids_in_square(session: Session, min_lat: float, max_lat: float, min_lon: float, max_lon: float) -> list[int]:
     dialect = session.get_bind().dialect.name
-    params = {"min_lat": min_lat, "max_lat": max_lat, "min_lon": min_lon, "max_lon": max_lon}
-    if dialect == "sqlite":
-        sql = text(
-            "SELECT id FROM reports_rtree WHERE min_lat <= :max_lat AND max_lat >= :min_lat"
-            " AND min_lon <= :max_lon AND max_lon >= :min_lon LIMIT 5000"
-        )
-    elif dialect == "postgresql":
-        sql = text("SELECT id FROM reports WHERE geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326) LIMIT 5000")
+    if dialect == "postgresql":
+        envelope = geofunc.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, 4326)
+        stmt = select(_REPORT_POINTS.c.id).where(_REPORT_POINTS.c.geom.intersects(envelope))
+    elif dialect == "sqlite":
+        rtree = _RTREE.c
+        stmt = select(rtree.id).where(rtree.min_lat <= max_lat, rtree.max_lat >= min_lat, rtree.min_lon <= max_lon, rtree.max_lon >= min_lon)
     else:  # pragma: no cover - the two databases this service runs on
-        sql = text(
-            "SELECT id FROM reports WHERE lat BETWEEN :min_lat AND :max_lat AND lon BETWEEN :min_lon AND :max_lon LIMIT 5000"
-        )
-    return list(session.scalars(sql, params))
+        stmt = select(Report.id).where(Report.lat.between(min_lat, max_lat), Report.lon.between(min_lon, max_lon))
+    return list(session.scalars(stmt.limit(SQUARE_LIMIT)))
 
 
 @dataclass
