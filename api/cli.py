@@ -102,3 +102,6 @@ def register_cli(app: Flask) -> None:
     from notifications.cli import notifications_cli
 
     app.cli.add_command(notifications_cli)
+    from .reports.cli import reports_cli
+
+    app.cli.add_command(reports_cli)

@@ -39,7 +39,7 @@ def _fingerprint() -> str:
 
 
 def _digest_form(digest) -> None:
-    for name, value in sorted(request.form.items(multi=True)):
+    for name, value in sorted(request.form.items(multi=True), key=lambda item: (str(item[0]), str(item[1]))):
         digest.update(f"{name}\0{value}\0".encode("utf-8", "surrogatepass"))
     for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
         digest.update(f"{name}\0".encode("utf-8", "surrogatepass"))

@@ -32,6 +32,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     union_all,
     update,
 )
@@ -44,6 +45,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from . import moderation, outbox
 from .base import Base, Revisioned, utcnow
+from .delivery import PENDING
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .geography import (
     CLUSTER_ZOOMS,
@@ -97,6 +99,22 @@ class ReportPolicy:
     photo_upload_ttl: timedelta = timedelta(hours=24)
 
 
+def policy_from_config(config) -> ReportPolicy:
+    """The policy the settings describe (api.config); the city map is read once per process."""
+    from .geography import city_map
+
+    return ReportPolicy(
+        city=city_map(config["CITY_BOUNDARY_FILE"], config["DISTRICTS_FILE"]),
+        reopen_window=timedelta(days=config["REPORT_REOPEN_DAYS"]),
+        feedback_delay=timedelta(hours=config["REPORT_FEEDBACK_DELAY_HOURS"]),
+        nearby_window=timedelta(days=config["REPORT_NEARBY_DAYS"]),
+        refused_pin=config["REFUSED_PIN"],
+        refused_pin_radius_m=config["REFUSED_PIN_RADIUS_M"],
+        premoderate_unsafe_places=config["PREMODERATE_UNSAFE_PLACES"],
+        photo_upload_ttl=timedelta(hours=config["PHOTO_UPLOAD_TTL_HOURS"]),
+    )
+
+
 # ---------------------------------------------------------------------------------------
 # Models
 # ---------------------------------------------------------------------------------------
@@ -106,7 +124,7 @@ class Report(Revisioned, Base):
     __tablename__ = "reports"
     __table_args__ = (
         # Newest-first pages of a map box: per page-grid cell, newest first (see `box_page_keys`).
-        Index("ix_reports_page_cell", "page_cell", "is_public", "id"),
+        Index("ix_reports_page_cell", "page_cell", "is_public", "id", "lat", "lon"),
         Index("ix_reports_public_new", "is_public", "id"),
         # The staff queue: open reports of a department, longest waiting first.
         Index("ix_reports_queue", "is_open", "department", "waiting_since", "id"),
@@ -209,8 +227,8 @@ class Report(Revisioned, Base):
             move_on_map(session, before, _map_entry(self))
 
     def push_title(self) -> str:
-        category = self.__dict__.get("_category_name") or _category_name(self)
-        return category
+        # A report has no title of its own; its category's name says what it is about.
+        return _category_name(self)
 
     def push_route(self) -> dict:
         return {"report_id": self.id}
@@ -608,8 +626,12 @@ def submit_report(
     return report
 
 
-def claim_uploaded_photos(session: Session, owner: User, photo_ids: list[int]) -> list[ReportPhoto]:
-    """The caller's own photo-first uploads, not yet used by another report, in the given order."""
+def claim_uploaded_photos(session: Session, owner: User, policy: ReportPolicy, photo_ids: list[int]) -> list[ReportPhoto]:
+    """The caller's own photo-first uploads, not yet used by another report nor expired, in the given order.
+
+    An expired upload is never claimed, so the sweep (`expire_unattached_photos`) only ever
+    deletes photos that no report can take any more.
+    """
     if len(photo_ids) > MAX_PHOTOS:
         raise Invalid("photo_ids", "too_many_photos", max=MAX_PHOTOS)
     if len(set(photo_ids)) != len(photo_ids):
@@ -619,7 +641,9 @@ def claim_uploaded_photos(session: Session, owner: User, photo_ids: list[int]) -
     found = {
         p.id: p
         for p in session.scalars(
-            select(ReportPhoto).where(ReportPhoto.id.in_(photo_ids)).with_for_update()
+            select(ReportPhoto)
+            .where(ReportPhoto.id.in_(photo_ids), ReportPhoto.created_at >= utcnow() - policy.photo_upload_ttl)
+            .with_for_update()
         )
     }
     photos = []
@@ -719,6 +743,17 @@ def reopen(session: Session, reporter: User, report: Report, policy: ReportPolic
     if report.resolved_at is None or now > report.resolved_at + policy.reopen_window:
         raise Conflict("report_reopen_window_over", days=policy.reopen_window.days)
     before = _map_entry(report)
+    # "Did it help?" no longer fits: questions still waiting for their time are withdrawn.
+    session.execute(
+        update(outbox.NotificationEvent)
+        .where(
+            outbox.NotificationEvent.type == "report_feedback_request",
+            outbox.NotificationEvent.object_id == report.id,
+            outbox.NotificationEvent.status == PENDING,
+        )
+        .values(discard_after=now),
+        execution_options={"synchronize_session": False},
+    )
     report.status = "open"
     report.waiting_since = now
     report.updated_at = now
@@ -833,11 +868,11 @@ def _filtered(stmt, reports, filters: tuple[bool, ...]):
 
 def _box_part(cell: int | None, limit: int, filters: tuple[bool, ...], after: bool):
     reports = Report.__table__
-    stmt = select(*(reports.c[name] for name in KEY_COLUMNS))
+    stmt = select(reports.c.id)
     if cell is not None:
         stmt = stmt.where(reports.c.page_cell == bindparam(f"cell{cell}"))
     stmt = stmt.where(
-        reports.c.is_public.is_(True),
+        reports.c.is_public == true(),
         reports.c.lat.between(bindparam("min_lat"), bindparam("max_lat")),
         reports.c.lon.between(bindparam("min_lon"), bindparam("max_lon")),
     )
@@ -848,19 +883,29 @@ def _box_part(cell: int | None, limit: int, filters: tuple[bool, ...], after: bo
 
 
 def _box_statement(cells: int, limit: int, filters: tuple[bool, ...], after: bool):
-    """Newest first in a box: the newest `limit` of each page-grid cell, merged.
+    """Newest first in a box: the newest `limit` ids of each page-grid cell, merged.
 
-    Each part walks the (page_cell, is_public, id) index backwards and stops after `limit`
-    rows, so a page costs at most cells × limit index steps however many reports the box
-    holds. `cells == 0` is the large-box shape: one walk over all public reports by id.
+    Each part walks the (page_cell, is_public, id, lat, lon) index backwards, checking the
+    point in the index itself, and stops after `limit` rows: a page costs at most
+    cells × limit index steps however many reports the box holds, and only the page's own
+    rows are read from the table. `cells == 0` is the large-box shape: one walk over all
+    public reports by id.
     """
+    reports = Report.__table__
     if cells == 0:
-        return _box_part(None, limit, filters, after)
-    parts = [_box_part(i, limit, filters, after).subquery() for i in range(cells)]
-    if len(parts) == 1:
-        return select(*parts[0].c)
-    merged = union_all(*(select(*part.c) for part in parts)).subquery()
-    return select(*merged.c).order_by(merged.c.id.desc()).limit(literal_column(str(int(limit))))
+        ids = _box_part(None, limit, filters, after).subquery()
+    elif cells == 1:
+        ids = _box_part(0, limit, filters, after).subquery()
+    else:
+        # Each part as a subquery: SQLite allows ORDER BY/LIMIT only there inside a UNION.
+        parts = [_box_part(i, limit, filters, after).subquery() for i in range(cells)]
+        merged = union_all(*(select(part.c.id) for part in parts)).subquery()
+        ids = select(merged.c.id).order_by(merged.c.id.desc()).limit(literal_column(str(int(limit)))).subquery()
+    return (
+        select(*(reports.c[name] for name in KEY_COLUMNS))
+        .where(reports.c.id.in_(select(ids.c.id)))
+        .order_by(reports.c.id.desc())
+    )
 
 
 BOX_KEYS = PreparedSelect(_box_statement)

@@ -31,6 +31,8 @@ celery_app.conf.update(
     broker_connection_retry_on_startup=True,
     beat_schedule={
         "drain": {"task": "notifications.drain", "schedule": float(os.environ.get("CELERY_DRAIN_SECONDS", "2"))},
+        # Photo-first uploads nobody used (the CLI `reports expire-photos` does the same from cron).
+        "expire-photos": {"task": "reports.expire_photos", "schedule": 3600.0},
     },
 )
 
@@ -58,3 +60,18 @@ def drain() -> dict:
     if result.total:
         log.info("drain: %s", counts)
     return counts
+
+
+@celery_app.task(name="reports.expire_photos")
+def expire_photos() -> int:
+    """Photo-first uploads past their lifetime: rows and files go."""
+    from sqlalchemy.orm import Session
+
+    from media.storage import storage_from_config
+    from models.reports import expire_unattached_photos, policy_from_config
+
+    app = flask_app()
+    with Session(bind=app.extensions["database"].engine) as session:
+        removed = expire_unattached_photos(session, storage_from_config(app.config), policy_from_config(app.config), limit=10_000)
+        session.commit()
+    return removed

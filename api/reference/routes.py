@@ -30,14 +30,21 @@ def list_districts():
 @blp.arguments(CategoryQuerySchema(), location="query")
 @blp.response(200, CategorySchema(many=True))
 def list_categories(args):
-    """Categories of ideas, litter reports and unsafe places, named in the caller's language."""
+    """Categories of ideas, litter reports and unsafe places, named in the caller's language.
+
+    Report categories also name the responsible department and the radius (m) within which
+    an open report of the same category is offered as a likely duplicate.
+    """
     kind, lang = args.get("kind"), current_lang()
 
     def build():
         stmt = select(Category).order_by(Category.position)
         if kind is not None:
             stmt = stmt.where(Category.kind == kind)
-        return [{"code": c.code, "name": c.name(lang), "kind": c.kind} for c in db.session.scalars(stmt)]
+        return [
+            {"code": c.code, "name": c.name(lang), "kind": c.kind, "department": c.department, "nearby_radius_m": c.nearby_radius_m}
+            for c in db.session.scalars(stmt)
+        ]
 
     return cached_json(("categories", kind, lang), build)
 

@@ -16,6 +16,8 @@ class CategorySchema(ma.Schema):
     code = fields.String()
     name = fields.String()
     kind = fields.String()
+    department = fields.String(allow_none=True, metadata={"description": "Report categories: the responsible department"})
+    nearby_radius_m = fields.Integer(allow_none=True, metadata={"description": "Report categories: radius of likely duplicates"})
 
 
 class CategoryQuerySchema(QueryArgs):

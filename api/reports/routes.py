@@ -1,8 +1,6 @@
 """Reports (Dreckpetze, Angsträume): file with photos, find duplicates, follow, the city's timeline, the map."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app, request
 from flask.views import MethodView
 
@@ -16,8 +14,8 @@ from api.transactions import writes
 from media.photos import process_photo
 from media.storage import storage_from_config
 from models import reports as domain
-from models.geography import Bounds, city_map
-from models.reports import MAX_PHOTOS, Report, ReportFilters, ReportPolicy
+from models.geography import Bounds
+from models.reports import MAX_PHOTOS, Report, ReportFilters, ReportPolicy, policy_from_config
 
 from . import messages  # noqa: F401  (registers the texts)
 from .listing import geojson_page, present_many, present_one, queue_page, report_page
@@ -73,17 +71,7 @@ PHOTO_UPLOAD_DOC = {
 
 
 def report_policy() -> ReportPolicy:
-    config = current_app.config
-    return ReportPolicy(
-        city=city_map(config["CITY_BOUNDARY_FILE"], config["DISTRICTS_FILE"]),
-        reopen_window=timedelta(days=config["REPORT_REOPEN_DAYS"]),
-        feedback_delay=timedelta(hours=config["REPORT_FEEDBACK_DELAY_HOURS"]),
-        nearby_window=timedelta(days=config["REPORT_NEARBY_DAYS"]),
-        refused_pin=config["REFUSED_PIN"],
-        refused_pin_radius_m=config["REFUSED_PIN_RADIUS_M"],
-        premoderate_unsafe_places=config["PREMODERATE_UNSAFE_PLACES"],
-        photo_upload_ttl=timedelta(hours=config["PHOTO_UPLOAD_TTL_HOURS"]),
-    )
+    return policy_from_config(current_app.config)
 
 
 def photo_storage():
@@ -162,7 +150,7 @@ class Reports(MethodView):
             storage = photo_storage()
             photos = [domain.store_photo(db.session, user, storage, _process(upload), position) for position, upload in enumerate(uploads)]
         else:
-            photos = domain.claim_uploaded_photos(db.session, user, payload["photo_ids"])
+            photos = domain.claim_uploaded_photos(db.session, user, policy, payload["photo_ids"])
         report = domain.submit_report(
             db.session, user, policy, kind=payload["kind"], category=payload["category"],
             description=payload["description"], lat=payload["lat"], lon=payload["lon"], photos=photos,
@@ -207,7 +195,7 @@ def upload_photo():
 @blp.route("/reports/geojson")
 @public
 @blp.arguments(GeoJSONArgs(), location="query")
-@blp.response(200, FeatureCollectionSchema)
+@blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def geojson(args):
     """The same reports as a GeoJSON FeatureCollection (`[lon, lat]`, feature `id` = report id), newest first."""
     policy = report_policy()
@@ -218,7 +206,7 @@ def geojson(args):
 @blp.route("/reports/clusters")
 @public
 @blp.arguments(ClusterArgs(), location="query")
-@blp.response(200, FeatureCollectionSchema)
+@blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def clusters(args):
     """Pins counted per grid cell for zooms where single pins would be too many: Points with `{count}` (and `report_id` for a single report)."""
     policy = report_policy()

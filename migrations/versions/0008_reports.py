@@ -119,7 +119,7 @@ def upgrade() -> None:
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('reports', schema=None) as batch_op:
-        batch_op.create_index('ix_reports_page_cell', ['page_cell', 'is_public', 'id'], unique=False)
+        batch_op.create_index('ix_reports_page_cell', ['page_cell', 'is_public', 'id', 'lat', 'lon'], unique=False)
         batch_op.create_index('ix_reports_public_new', ['is_public', 'id'], unique=False)
         batch_op.create_index('ix_reports_queue', ['is_open', 'department', 'waiting_since', 'id'], unique=False)
         batch_op.create_index('ix_reports_reporter', ['reporter_id', 'id'], unique=False)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import assume, HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -57,7 +57,7 @@ def _cursor(kind: str, values: list) -> str:
 HOSTILE_CURSORS = [
     _cursor(kind, [huge] * arity)
     for kind, arity in (("ideas-new", 1), ("ideas-top", 2), ("comments", 1), ("moderation-log", 1), ("queue", 1), ("budget_rounds", 1),
-                        ("notifications", 1), ("news", 1))
+                        ("notifications", 1), ("news", 1), ("reports-new", 1), ("reports-waiting", 2))
     for huge in HUGE_IDS
 ]
 
@@ -132,4 +132,16 @@ schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.N
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 def test_api_answers_as_documented(case, clean_app, admin_headers):
+    # A multipart body cannot carry a lone surrogate either (the client cannot encode one).
+    assume(not (case.media_type == "multipart/form-data" and _has_surrogate(case.body)))
     case.call_and_validate(app=clean_app, headers=admin_headers, checks=CHECKS)
+
+
+def _has_surrogate(value) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_surrogate(v) for v in value)
+    return False

@@ -452,12 +452,6 @@ def test_an_expiry_that_is_rolled_back_keeps_the_files(client, make_user, sessio
     assert photo_files(storage, body) == [True, True]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="claim_uploaded_photos does not look at the upload's lifetime: an upload past its expires_at "
-    "is still taken by a report until the next sweep; and a sweep that selected it meanwhile deletes it "
-    "(row and files) from the report that took it, since the DELETE does not re-check report_id IS NULL",
-)
 def test_an_upload_past_its_lifetime_cannot_be_used_even_before_the_sweep(client, make_user, session, storage):
     user = make_user()
     photo = uploaded(client, user, jpeg(64, 48))
