@@ -4,15 +4,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import marshmallow as ma
 from marshmallow import fields, validate
-from sqlalchemy import BigInteger, Integer, Select, and_, or_
+from sqlalchemy import BigInteger, DateTime, Integer, Select, and_, or_
 from sqlalchemy.orm import Session
 
-from .fields import MAX_DB_INT, QueryArgs, Text, WholeNumber
+from .fields import EARLIEST, LATEST, MAX_DB_INT, QueryArgs, Text, WholeNumber
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -52,19 +53,41 @@ class BadCursor(ma.ValidationError):
 
 
 def encode_cursor(kind: str, values: Sequence[Any]) -> str:
-    raw = json.dumps([kind, list(values)], separators=(",", ":")).encode()
+    raw = json.dumps([kind, [_to_cursor(v) for v in values]], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _bounds(column) -> int:
-    """The largest magnitude a column holds: a cursor value beyond it names no row (and
-    PostgreSQL would refuse to compare it with an integer column: a 5xx)."""
+# Times travel in cursors as whole microseconds since 1970 (cursors hold integers only),
+# within the years the app's times keep to (api.fields): beyond them a value names no row.
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+_TIME_RANGE = ((EARLIEST - _EPOCH) // _MICROSECOND, (LATEST - _EPOCH) // _MICROSECOND)
+
+
+def _is_time(column) -> bool:
     column_type = getattr(column, "type", None)
+    return isinstance(column_type, DateTime) or isinstance(getattr(column_type, "impl", None), DateTime)
+
+
+def _bounds(column) -> tuple[int, int]:
+    """The values a column holds: a cursor value beyond them names no row (and PostgreSQL
+    would refuse to compare it with an integer column: a 5xx)."""
+    column_type = getattr(column, "type", None)
+    if _is_time(column):
+        return _TIME_RANGE
     if isinstance(column_type, BigInteger):
-        return 2**63 - 1
+        return -(2**63) + 1, 2**63 - 1
     if isinstance(column_type, Integer):
-        return MAX_DB_INT
-    raise TypeError(f"keyset cursors handle integer columns only, not {column_type!r}")
+        return -MAX_DB_INT, MAX_DB_INT
+    raise TypeError(f"keyset cursors handle integer and time columns only, not {column_type!r}")
+
+
+def _from_cursor(value: int, column):
+    return _EPOCH + value * _MICROSECOND if _is_time(column) else value
+
+
+def _to_cursor(value):
+    return (value - _EPOCH) // _MICROSECOND if isinstance(value, datetime) else value
 
 
 def decode_cursor(kind: str, cursor: str, columns: Sequence[Any]) -> list[Any]:
@@ -79,9 +102,11 @@ def decode_cursor(kind: str, cursor: str, columns: Sequence[Any]) -> list[Any]:
     # A cursor only fits the listing (and sort order) that made it.
     if cursor_kind != kind or not isinstance(values, list) or len(values) != arity:
         raise BadCursor()
-    if not all(isinstance(v, int) and not isinstance(v, bool) and abs(v) <= _bounds(c) for v, c in zip(values, columns)):
-        raise BadCursor()
-    return values
+    for value, column in zip(values, columns):
+        low, high = _bounds(column)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise BadCursor()
+    return [_from_cursor(value, column) for value, column in zip(values, columns)]
 
 
 def _after(keys: Sequence[SortKey], values: Sequence[Any]):

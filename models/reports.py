@@ -751,7 +751,8 @@ def reopen(session: Session, reporter: User, report: Report, policy: ReportPolic
             outbox.NotificationEvent.object_id == report.id,
             outbox.NotificationEvent.status == PENDING,
         )
-        .values(discard_after=now),
+        # Already past (times are whole seconds): the worker gives them up unsent.
+        .values(discard_after=now - timedelta(seconds=1)),
         execution_options={"synchronize_session": False},
     )
     report.status = "open"

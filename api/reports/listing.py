@@ -6,15 +6,13 @@ worker under that row, and only the viewer's own fields are added per request.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import orjson
-from sqlalchemy import BigInteger, and_, column, or_, select
+from sqlalchemy import select
 
 from api import presenters
 from api.extensions import db
 from api.fragments import FragmentCache
-from api.pagination import BadCursor, decode_cursor, encode_cursor
+from api.pagination import decode_cursor, encode_cursor
 from api.security import current_user
 from models import reports as domain
 from models.geography import Bounds, CityMap
@@ -103,28 +101,3 @@ def geojson_page(city: CityMap, bounds: Bounds | None, filters: ReportFilters, l
         features.append({"type": "Feature", "id": row[0], "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": properties})
     return {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
 
-
-# The staff queue pages by (waiting_since, id); a cursor carries the time as whole
-# microseconds since 1970 (cursors hold integers only).
-QUEUE_CURSOR_KIND = "reports-waiting"
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
-_QUEUE_CURSOR_COLUMNS = [column("waiting_since_us", BigInteger()), Report.__table__.c.id]
-_LAST_QUEUE_MICROS = (datetime(3000, 1, 1, tzinfo=timezone.utc) - _EPOCH) // _MICROSECOND
-
-
-def queue_page(stmt, limit: int, cursor: str | None) -> tuple[list[Report], str | None]:
-    """Open reports (`models.reports.queue_statement`), longest waiting first, one page."""
-    if cursor:
-        micros, after_id = decode_cursor(QUEUE_CURSOR_KIND, cursor, _QUEUE_CURSOR_COLUMNS)
-        if not 0 <= micros <= _LAST_QUEUE_MICROS:
-            raise BadCursor()
-        since = _EPOCH + micros * _MICROSECOND
-        stmt = stmt.where(or_(Report.waiting_since > since, and_(Report.waiting_since == since, Report.id > after_id)))
-    rows = list(db.session.scalars(stmt.order_by(Report.waiting_since, Report.id).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(QUEUE_CURSOR_KIND, [(last.waiting_since - _EPOCH) // _MICROSECOND, last.id])
-    return rows, next_cursor

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from api import presenters
 from api.errors import abort_json
 from api.extensions import db
+from api.pagination import SortKey, keyset_page
 from api.parsing import Blueprint, accepts
 from api.responses import created, json_response
 from api.security import current_user, login_required, public, require_user
@@ -18,7 +19,7 @@ from models.geography import Bounds
 from models.reports import MAX_PHOTOS, Report, ReportFilters, ReportPolicy, policy_from_config
 
 from . import messages  # noqa: F401  (registers the texts)
-from .listing import geojson_page, present_many, present_one, queue_page, report_page
+from .listing import geojson_page, present_many, present_one, report_page
 from .schemas import (
     ClusterArgs,
     FeatureCollectionSchema,
@@ -117,7 +118,10 @@ class Reports(MethodView):
             if args.get("bbox") is not None:
                 box = _bounds(args)
                 stmt = stmt.where(Report.lat.between(box.min_lat, box.max_lat), Report.lon.between(box.min_lon, box.max_lon))
-            rows, next_cursor = queue_page(stmt, args["limit"], args["cursor"])
+            rows, next_cursor = keyset_page(
+                db.session, stmt, [SortKey(Report.waiting_since, descending=False), SortKey(Report.id, descending=False)],
+                "reports-waiting", args["limit"], args["cursor"],
+            )
             return json_response({"items": present_many(list(rows)), "next_cursor": next_cursor})
         body = report_page(current_user(), policy.city, _bounds(args), _filters(args), args["limit"], args["cursor"])
         return current_app.response_class(body, mimetype="application/json")

@@ -245,10 +245,6 @@ def test_resolved_again_after_a_reopening_asks_once_for_the_latest_resolution(cl
     assert len([m for m in push.sent if m.data["type"] == "report_feedback_request"]) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "resolved → reopened → resolved within one second records two feedback requests with the same "
-    "resolved_at stamp (whole seconds); both pass still_asking_for_feedback and the reporter is asked twice"
-))
 def test_a_quick_resolve_reopen_resolve_asks_only_once(client, app, session, people, monkeypatch):
     import models.reports
 
