@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 ## make run: install, migrate the SQLite database, seed demo data when empty, serve on 127.0.0.1:5000
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) demo seed --if-empty --ideas 200 --pending 10
+	$(FLASK) demo seed --if-empty --ideas 200 --pending 10 --reports 2000
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: install, then the whole suite on SQLite and again on PostgreSQL (fresh database)
