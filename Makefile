@@ -44,9 +44,10 @@ test-postgres: install
 openapi: install
 	APP_ENV=development DATABASE_URL=sqlite:// $(FLASK) openapi write --format json openapi/openapi.json
 
-## make bench: the tally engine against pabutools, FCM gateway throughput, two parallel drains, then the load benchmarks; writes bench/RESULTS.md
+## make bench: the tally engine against pabutools, FCM gateway throughput, two parallel drains, the photo pipeline, then the load benchmarks; writes bench/RESULTS.md
 bench: install
 	$(PY) bench/tally.py --tally-cmd "$(FLASK) budgets tally" > bench/TALLY.md.new && mv bench/TALLY.md.new bench/TALLY.md
+	$(PY) bench/photos.py
 	$(PY) bench/push_fcm.py --append-results
 	$(PY) bench/drain.py --database sqlite
 	$(PY) bench/drain.py --database postgres

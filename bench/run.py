@@ -661,7 +661,9 @@ def render(store: dict, path: Path) -> None:
         by_label = {r["label"]: r for r in srows}
         for r in srows:
             # "within 1.2× of": the reference endpoint's requests/s over this one's.
-            ref = by_label.get(r["within_of"][0]) if r.get("within_of") else None
+            # A label of this scenario, or "scenario/label" of another one's row.
+            ref_label = r["within_of"][0] if r.get("within_of") else None
+            ref = by_label.get(ref_label, rows.get(ref_label)) if ref_label else None
             r["relative"] = round(ref["rps"] / r["rps"], 3) if ref and ref.get("rps") and r.get("rps") else None
         first = srows[0]
         out += [f"## {name} ({first['database']})", ""]
@@ -710,11 +712,15 @@ def render(store: dict, path: Path) -> None:
             out.append(f"| {ts} | {_f(c['rps'])} | {c['p50_ms']:.2f} | {c['p99_ms']:.2f} | "
                        f"{', '.join(_f(x) for x in c['runs_rps'])} | {c['server']} | `{c['command']}` |")
         out.append("")
-    for extra in ("NOTIFICATIONS.md", "PUSH.md"):
-        # Written by `make bench` from bench/drain.py and bench/push_fcm.py (not wrk-driven).
+    for extra in ("NOTIFICATIONS.md", "PUSH.md", "PHOTOS.md"):
+        # Written by `make bench` from bench/drain.py, bench/push_fcm.py and bench/photos.py
+        # (not wrk-driven); a document of its own (PHOTOS.md) becomes a section here.
         section = path.parent / extra
         if section.exists():
-            out += [section.read_text().strip(), ""]
+            lines = section.read_text().strip().splitlines()
+            if lines and lines[0].startswith("# "):
+                lines = ["#" + line if line.startswith("#") else line for line in lines]
+            out += ["\n".join(lines), ""]
     tally = path.parent / "TALLY.md"
     if tally.exists():
         # Written by `make bench` from bench/tally.py (our tally process against pabutools).

@@ -108,7 +108,8 @@ class Endpoint:
     target_ratio: float | None = None  # requests/s >= target_ratio * ceiling
     target_p99_ms: float | None = None  # p99 latency <= this
     # (label, factor): requests/s at least the other endpoint's (same scenario) ÷ factor, e.g.
-    # ("response, no followers", 1.2) for "within 1.2× of the same with no followers".
+    # ("response, no followers", 1.2) for "within 1.2× of the same with no followers"; or
+    # ("other-scenario/label", factor) for a row of another scenario (run both together).
     within_of: tuple[str, float] | None = None
     expect_status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
@@ -210,6 +211,34 @@ def _responses(name: str, database: str) -> Scenario:
     )
 
 
+# A 1 km² square (500 m each way) around Alter Markt, the city centre: minLon,minLat,maxLon,maxLat.
+ALTER_MARKT_BOX = "7.458075,51.509103,7.472525,51.518097"
+BOX_LABEL = "reports 1 km² box"
+
+
+def _reports(name: str, database: str, reports: int, reference: str | None, description: str) -> Scenario:
+    """Map reads on `reports` demo reports spread over the city's area (`demo seed --reports`).
+
+    `reference` names the 10,000-report scenario the big one's box page must stay within
+    1.3× of (a row of another scenario: run both in one invocation, `--only 'reports-sqlite-*'`).
+    """
+    return Scenario(
+        name=name,
+        database=database,
+        description=description,
+        # Photos of the seed land in the run's temporary directory, not in instance/.
+        setup=[Cli("db", "upgrade"), Sh(f"MEDIA_DIR=$WORKDIR/media $FLASK demo seed --reports {reports}", timeout=1800)],
+        endpoints=[
+            Endpoint(BOX_LABEL, f"/api/v1/reports?bbox={ALTER_MARKT_BOX}&limit=50",
+                     target_ratio=0.4 if reference else None,
+                     within_of=(f"{reference}/{BOX_LABEL}", 1.3) if reference else None),
+            Endpoint("clusters whole city, zoom 11", "/api/v1/reports/clusters?zoom=11",
+                     target_ratio=0.3 if reference else None),
+            Endpoint("reports whole city, newest 50", "/api/v1/reports?limit=50"),
+        ],
+    )
+
+
 # --------------------------------------------------------------------------- the scenarios
 SCENARIOS: list[Scenario] = [
     Scenario(
@@ -282,4 +311,33 @@ SCENARIOS: list[Scenario] = [
     ),
     _responses("idea-response-sqlite", "sqlite"),
     _responses("idea-response-postgres", "postgres"),
+    _reports(
+        "reports-sqlite-10k",
+        "sqlite",
+        10_000,
+        None,
+        "The map on 10,000 reports (about 36 in the 1 km² box around Alter Markt): the reference for the million.",
+    ),
+    _reports(
+        "reports-sqlite-1m",
+        "sqlite",
+        1_000_000,
+        "reports-sqlite-10k",
+        "GET /reports in a 1 km² box around Alter Markt (about 3,600 reports) and the whole city's clusters at zoom 11, "
+        "on 1,000,000 reports spread over the city's area (issue: reports).",
+    ),
+    _reports(
+        "reports-postgres-10k",
+        "postgres",
+        10_000,
+        None,
+        "The same map reads on PostgreSQL, 10,000 reports: the reference for the million.",
+    ),
+    _reports(
+        "reports-postgres-1m",
+        "postgres",
+        1_000_000,
+        "reports-postgres-10k",
+        "The same map reads on PostgreSQL (PostGIS installed), 1,000,000 reports (issue: reports).",
+    ),
 ]
