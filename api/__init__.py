@@ -90,6 +90,7 @@ def _init_request_conventions(app: Flask) -> None:
         if request.method in BODY_METHODS and _has_body():
             accepted = getattr(handler, "accepted_media_types", ("application/json",))
             g.unsupported_media_type = request.mimetype not in accepted
+            g.accepted_media_types = accepted
             cap = getattr(handler, "max_content_length_setting", None)
             if cap:
                 request.max_content_length = app.config[cap]

@@ -13,6 +13,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Bitte als application/json senden.",
         "en": "Please send application/json.",
     },
+    "unsupported_media_type_one_of": {
+        "de": "Bitte als eines davon senden: {types}.",
+        "en": "Please send one of: {types}.",
+    },
     "too_large": {"de": "Die Anfrage ist zu groß.", "en": "The request is too large."},
     "method_not_allowed": {
         "de": "Diese Methode ist hier nicht erlaubt.",

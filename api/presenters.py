@@ -42,6 +42,13 @@ def may_see_moderation(viewer: User | None, author_id: int | None) -> bool:
     return viewer is not None and (viewer.id == author_id or viewer.is_moderator or viewer.is_staff)
 
 
+def moderation_info(content, show: bool) -> dict | None:
+    """The latest moderation decision as its author sees it (models.base.ShowsModeration)."""
+    if not show or content.moderation_decided_at is None:
+        return None
+    return {"reason_code": content.moderation_reason_code, "note": content.moderation_note, "decided_at": iso(content.moderation_decided_at)}
+
+
 def idea_fields(idea, author: dict, show_moderation: bool, supported: bool, following: bool) -> dict:
     """The Idea shape from anything with the idea's column attributes (an Idea or a list row)."""
     return {
@@ -63,11 +70,7 @@ def idea_fields(idea, author: dict, show_moderation: bool, supported: bool, foll
             if idea.responded_at is not None
             else None
         ),
-        "moderation": (
-            {"reason_code": idea.moderation_reason_code, "note": idea.moderation_note, "decided_at": iso(idea.moderation_decided_at)}
-            if idea.moderation_decided_at is not None and show_moderation
-            else None
-        ),
+        "moderation": moderation_info(idea, show_moderation),
         "created_at": iso(idea.created_at),
         "updated_at": iso(idea.updated_at),
     }
@@ -111,11 +114,7 @@ def report_fields(report, show_moderation: bool) -> dict:
         ],
         "confirmations": report.confirmation_count,
         "feedback": {"helped": report.helped_count, "not_helped": report.not_helped_count},
-        "moderation": (
-            {"reason_code": report.moderation_reason_code, "note": report.moderation_note, "decided_at": iso(report.moderation_decided_at)}
-            if report.moderation_decided_at is not None and show_moderation
-            else None
-        ),
+        "moderation": moderation_info(report, show_moderation),
         "created_at": iso(report.created_at),
         "updated_at": iso(report.updated_at),
         "resolved_at": iso(report.resolved_at),

@@ -69,6 +69,9 @@ def _bearer_header_present() -> bool:
 def _refuse_unsupported_media_type() -> None:
     # Found in before_request; said only once the caller may call at all.
     if g.get("unsupported_media_type"):
+        accepted = g.get("accepted_media_types") or ("application/json",)
+        if len(accepted) > 1:
+            abort_json(415, "unsupported_media_type_one_of", types=", ".join(accepted))
         abort_json(415, "unsupported_media_type")
 
 

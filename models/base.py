@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, MetaData, String, Text, TypeDecorator, event, insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 
 def utcnow() -> datetime:
@@ -65,3 +66,31 @@ class Revisioned:
 @event.listens_for(Revisioned, "before_update", propagate=True)
 def _bump_revision(mapper, connection, target) -> None:  # noqa: ARG001
     target.revision = type(target).revision + 1
+
+
+class ShowsModeration:
+    """Content whose author is shown the latest moderation decision (reason and note)."""
+
+    moderation_reason_code: Mapped[str | None] = mapped_column(String(20))
+    moderation_note: Mapped[str | None] = mapped_column(Text)
+    moderation_decided_at: Mapped[datetime | None]
+
+    def record_moderation(self, reason_code: str, note: str | None, when: datetime) -> None:
+        self.moderation_reason_code = reason_code
+        self.moderation_note = note
+        self.moderation_decided_at = when
+        self.updated_at = when
+
+
+def insert_ignoring_duplicate(session: Session, model, **values) -> bool:
+    """INSERT that treats "already there" as success (a relation: support, follow, "me too");
+    True when a row was added.
+
+    A savepoint keeps the surrounding transaction usable when a parallel request won the race.
+    """
+    try:
+        with session.begin_nested():
+            session.execute(insert(model).values(**values))
+        return True
+    except IntegrityError:
+        return False

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Text,
     delete,
     event,
-    insert,
     literal,
     literal_column,
     inspect,
@@ -29,11 +28,10 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from . import moderation
-from .base import Base, Revisioned, utcnow
+from .base import Base, Revisioned, ShowsModeration, insert_ignoring_duplicate, utcnow
 from .prepared import PreparedSelect
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from . import outbox
@@ -66,7 +64,7 @@ class IdeaPolicy:
     premoderate_comments: bool = True
 
 
-class Idea(Revisioned, Base):
+class Idea(Revisioned, ShowsModeration, Base):
     __tablename__ = "ideas"
     __table_args__ = (
         Index("ix_ideas_public_new", "is_public", "id"),
@@ -96,9 +94,6 @@ class Idea(Revisioned, Base):
     response_status: Mapped[str | None] = mapped_column(String(20))
     response_body: Mapped[str | None] = mapped_column(Text)
     responded_at: Mapped[datetime | None]
-    moderation_reason_code: Mapped[str | None] = mapped_column(String(20))
-    moderation_note: Mapped[str | None] = mapped_column(Text)
-    moderation_decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped by every ORM update (models.base.Revisioned): renderings cached per revision
@@ -149,12 +144,6 @@ class Idea(Revisioned, Base):
     def set_visibility(self, visibility: str) -> None:
         self.visibility = visibility
         self.refresh_public()
-
-    def record_moderation(self, reason_code: str, note: str | None, when: datetime) -> None:
-        self.moderation_reason_code = reason_code
-        self.moderation_note = note
-        self.moderation_decided_at = when
-        self.updated_at = when
 
     def public_changed(self, session: Session, was_public: bool) -> None:
         """Nothing counts public ideas (lists ask `is_public` itself)."""
@@ -371,23 +360,10 @@ def delete_idea(session: Session, actor: User, idea: Idea) -> None:
     session.flush()
 
 
-def _insert_ignoring_duplicate(session: Session, model, **values) -> bool:
-    """INSERT that treats "already there" as success; True when a row was added.
-
-    A savepoint keeps the surrounding transaction usable when a parallel request won the race.
-    """
-    try:
-        with session.begin_nested():
-            session.execute(insert(model).values(**values))
-        return True
-    except IntegrityError:
-        return False
-
-
 def support(session: Session, user: User, idea_id: int, policy: IdeaPolicy) -> None:
     user.ensure_may_contribute()
     idea = get_public_idea(session, idea_id)
-    if not _insert_ignoring_duplicate(session, Support, idea_id=idea.id, user_id=user.id, created_at=utcnow()):
+    if not insert_ignoring_duplicate(session, Support, idea_id=idea.id, user_id=user.id, created_at=utcnow()):
         return
     # Counted in SQL so parallel supports of different users never lose an increment.
     session.execute(update(Idea).where(Idea.id == idea.id).values(support_count=Idea.support_count + 1))
@@ -411,7 +387,7 @@ def unsupport(session: Session, user: User, idea_id: int) -> None:
 
 def follow(session: Session, user: User, idea_id: int) -> None:
     idea = get_public_idea(session, idea_id)
-    _insert_ignoring_duplicate(session, Follow, idea_id=idea.id, user_id=user.id, created_at=utcnow())
+    insert_ignoring_duplicate(session, Follow, idea_id=idea.id, user_id=user.id, created_at=utcnow())
 
 
 def unfollow(session: Session, user: User, idea_id: int) -> None:

@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from . import moderation, outbox
-from .base import Base, Revisioned, utcnow
+from .base import Base, Revisioned, ShowsModeration, insert_ignoring_duplicate, utcnow
 from .delivery import PENDING
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .geography import (
@@ -120,7 +120,7 @@ def policy_from_config(config) -> ReportPolicy:
 # ---------------------------------------------------------------------------------------
 
 
-class Report(Revisioned, Base):
+class Report(Revisioned, ShowsModeration, Base):
     __tablename__ = "reports"
     __table_args__ = (
         # Newest-first pages of a map box: per page-grid cell, newest first (see `box_page_keys`).
@@ -154,9 +154,6 @@ class Report(Revisioned, Base):
     # Since when the city owes an answer: filing, or the reporter's reopening.
     waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
-    moderation_reason_code: Mapped[str | None] = mapped_column(String(20))
-    moderation_note: Mapped[str | None] = mapped_column(Text)
-    moderation_decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     revision: Mapped[int] = mapped_column(Integer, default=0)
@@ -214,12 +211,6 @@ class Report(Revisioned, Base):
     def set_visibility(self, visibility: str) -> None:
         self.visibility = visibility
         self.refresh_public()
-
-    def record_moderation(self, reason_code: str, note: str | None, when: datetime) -> None:
-        self.moderation_reason_code = reason_code
-        self.moderation_note = note
-        self.moderation_decided_at = when
-        self.updated_at = when
 
     def public_changed(self, session: Session, was_public: bool) -> None:
         if was_public != self.is_public:
@@ -655,15 +646,6 @@ def claim_uploaded_photos(session: Session, owner: User, policy: ReportPolicy, p
     return photos
 
 
-def _insert_ignoring_duplicate(session: Session, model, **values) -> bool:
-    try:
-        with session.begin_nested():
-            session.execute(insert(model).values(**values))
-        return True
-    except IntegrityError:
-        return False
-
-
 def confirm(session: Session, user: User, report_id: int) -> None:
     """ "Me too": counted once per user; the confirmer follows the report from then on."""
     user.ensure_may_contribute()
@@ -672,16 +654,16 @@ def confirm(session: Session, user: User, report_id: int) -> None:
         return
     if report.status not in OPEN_STATUSES:
         raise Conflict("report_closed", status=report.status)
-    if not _insert_ignoring_duplicate(session, ReportConfirmation, report_id=report.id, user_id=user.id, created_at=utcnow()):
+    if not insert_ignoring_duplicate(session, ReportConfirmation, report_id=report.id, user_id=user.id, created_at=utcnow()):
         return
     # Counted in SQL so parallel confirmations never lose an increment.
     session.execute(update(Report).where(Report.id == report.id).values(confirmation_count=Report.confirmation_count + 1))
-    _insert_ignoring_duplicate(session, ReportFollow, report_id=report.id, user_id=user.id, created_at=utcnow())
+    insert_ignoring_duplicate(session, ReportFollow, report_id=report.id, user_id=user.id, created_at=utcnow())
 
 
 def follow(session: Session, user: User, report_id: int) -> None:
     report = get_public_report(session, report_id)
-    _insert_ignoring_duplicate(session, ReportFollow, report_id=report.id, user_id=user.id, created_at=utcnow())
+    insert_ignoring_duplicate(session, ReportFollow, report_id=report.id, user_id=user.id, created_at=utcnow())
 
 
 def unfollow(session: Session, user: User, report_id: int) -> None:

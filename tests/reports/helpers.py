@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from sqlalchemy import func, select
+
 # Known places (lat, lon) and the district the city map must derive for them.
 ALTER_MARKT = (51.5136, 7.4653)  # innenstadt-west
 ALTER_MARKT_DISTRICT = "innenstadt-west"
@@ -69,3 +71,12 @@ def upload_photo(client, user, content: bytes, name: str = "photo.jpg", headers:
         PHOTOS, data={"photo": (BytesIO(content), name)}, content_type="multipart/form-data",
         headers={**(user.headers if user else {}), **(headers or {})},
     )
+
+
+def count(session, model) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def stored_files(root) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

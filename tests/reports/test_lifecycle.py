@@ -56,16 +56,6 @@ def set_column(session, report_id, **values):
     session.commit()
 
 
-@pytest.fixture
-def people(make_user):
-    class People:
-        reporter = make_user()
-        staff = make_user("staff")
-        moderator = make_user("moderator")
-
-    return People
-
-
 # ---------------------------------------------------------------------------------------
 # Staff updates
 # ---------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select, update
 
-from media.storage import LocalDirectoryStorage
 from models import reports as domain
 from models.base import utcnow
 from models.reports import Report, ReportPhoto
@@ -25,6 +24,8 @@ from tests.media.fixtures import (
     webp,
 )
 from tests.reports.helpers import (
+    count,
+    stored_files,
     LITTER,
     PHOENIX_SEE,
     REPORTS,
@@ -37,25 +38,6 @@ DECISIONS = "/api/v1/moderation/decisions"
 # What must never come back: EXIF, XMP, the camera's and the phone's identity.
 LEAKS = (b"Exif\x00\x00", b"http://ns.adobe.com/xap", b"xmpmeta", b"SecretPhone", b"F2LXK0QJHG7F", b"Apple iOS",
          b"Erika Mustermann")
-
-
-def count(session, model) -> int:
-    session.expire_all()
-    return session.scalar(select(func.count()).select_from(model))
-
-
-def stored_files(root) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
-@pytest.fixture
-def storage(app, tmp_path, monkeypatch):
-    root = tmp_path / "photos"
-    root.mkdir()
-    store = LocalDirectoryStorage(root)
-    store.root_path = root
-    monkeypatch.setitem(app.extensions, "photo_storage", store)
-    return store
 
 
 def fetch(client, url: str, user=None):

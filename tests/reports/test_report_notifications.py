@@ -61,16 +61,6 @@ def push():
     memory_gateway.reset()
 
 
-@pytest.fixture
-def people(make_user):
-    class People:
-        reporter = make_user()
-        staff = make_user("staff")
-        moderator = make_user("moderator")
-
-    return People
-
-
 def test_a_status_update_reaches_reporter_and_followers_after_the_request(client, app, session, people, make_user, push):
     report = file_report(client, people.reporter)
     follower = make_user()

@@ -6,7 +6,7 @@ import errno
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from media.storage import LocalDirectoryStorage, StorageUnavailable
 from models import reports as domain
@@ -14,6 +14,8 @@ from models.errors import Invalid
 from models.reports import Report, ReportFollow, ReportPhoto
 from tests.media.fixtures import jpeg
 from tests.reports.helpers import (
+    count,
+    stored_files,
     ALTER_MARKT,
     ALTER_MARKT_DISTRICT,
     LITTER,
@@ -33,26 +35,6 @@ DECISIONS = "/api/v1/moderation/decisions"
 # About 50 m north of the Alter Markt (1° latitude ≈ 111.2 km).
 FIFTY_M_NORTH = (ALTER_MARKT[0] + 50 / 111_200, ALTER_MARKT[1])
 FIVE_M_NORTH = (ALTER_MARKT[0] + 5 / 111_200, ALTER_MARKT[1])
-
-
-def count(session, model) -> int:
-    session.expire_all()
-    return session.scalar(select(func.count()).select_from(model))
-
-
-def stored_files(root) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
-@pytest.fixture
-def storage(app, tmp_path, monkeypatch):
-    """A photo storage of this test's own, so "nothing left" can be checked exactly."""
-    root = tmp_path / "photos"
-    root.mkdir()
-    store = LocalDirectoryStorage(root)
-    monkeypatch.setitem(app.extensions, "photo_storage", store)
-    store.root_path = root
-    return store
 
 
 def small_photo(seed: int = 0) -> bytes:
