@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask.views import MethodView
+from sqlalchemy import select
 
 from api import presenters
 from api.errors import abort_json
 from api.extensions import db
-from api.pagination import SortKey, keyset_page
+from api.pagination import PageArgs, SortKey, keyset_page
 from api.parsing import Blueprint, accepts
 from api.responses import created, json_response
 from api.security import current_user, login_required, public, require_user
@@ -160,6 +161,17 @@ class Reports(MethodView):
             description=payload["description"], lat=payload["lat"], lon=payload["lon"], photos=photos,
         )
         return created(present_one(report), f"/api/v1/reports/{report.id}")
+
+
+@blp.route("/me/reports")
+@login_required
+@blp.arguments(PageArgs(), location="query")
+@blp.response(200, ReportPageSchema)
+def my_reports(args):
+    """The caller's own reports in every state (pending and hidden ones too), newest first."""
+    stmt = select(Report).where(Report.reporter_id == require_user().id)
+    rows, next_cursor = keyset_page(db.session, stmt, [SortKey(Report.id)], "my-reports", args["limit"], args["cursor"])
+    return json_response({"items": present_many(list(rows)), "next_cursor": next_cursor})
 
 
 @blp.route("/reports/photos", methods=["POST"])

@@ -57,7 +57,7 @@ def _cursor(kind: str, values: list) -> str:
 HOSTILE_CURSORS = [
     _cursor(kind, [huge] * arity)
     for kind, arity in (("ideas-new", 1), ("ideas-top", 2), ("comments", 1), ("moderation-log", 1), ("queue", 1), ("budget_rounds", 1),
-                        ("notifications", 1), ("news", 1), ("reports-new", 1), ("reports-waiting", 2))
+                        ("notifications", 1), ("news", 1), ("reports-new", 1), ("reports-waiting", 2), ("my-reports", 1))
     for huge in HUGE_IDS
 ]
 

@@ -1,0 +1,33 @@
+"""The reporter's own list, and bodies of a type the report endpoints do not take."""
+from __future__ import annotations
+
+from tests.reports.helpers import UNSAFE, file_report
+
+API = "/api/v1"
+
+
+def test_my_reports_lists_own_reports_in_every_state_newest_first(client, make_user):
+    reporter, other = make_user(), make_user()
+    litter = file_report(client, reporter)
+    pending = file_report(client, reporter, base=UNSAFE)
+    file_report(client, other)
+    first = client.get(f"{API}/me/reports", query_string={"limit": 1}, headers=reporter.headers).get_json()
+    assert [r["id"] for r in first["items"]] == [pending["id"]] and first["items"][0]["status"] == "pending"
+    second = client.get(f"{API}/me/reports", query_string={"limit": 1, "cursor": first["next_cursor"]}, headers=reporter.headers).get_json()
+    assert [r["id"] for r in second["items"]] == [litter["id"]] and second["next_cursor"] is None
+    assert second["items"][0]["reported_by_me"] is True
+    # Nobody else's, and never anonymously.
+    assert len(client.get(f"{API}/me/reports", headers=other.headers).get_json()["items"]) == 1
+    assert client.get(f"{API}/me/reports").status_code == 401
+
+
+def test_a_body_of_another_type_is_415_naming_what_is_taken(client, make_user):
+    user = make_user()
+    r = client.post(f"{API}/reports", data="kind=litter", headers={**user.headers, "Content-Type": "text/plain"})
+    assert r.status_code == 415
+    assert "multipart/form-data" in r.get_json()["message"] and "application/json" in r.get_json()["message"]
+    # JSON-only endpoints still say just JSON.
+    r = client.post(f"{API}/reports/1/updates", data="x", headers={**make_user("staff").headers, "Content-Type": "text/plain"})
+    assert r.status_code == 415 and "multipart" not in r.get_json()["message"]
+    # Nothing was filed by the refused bodies.
+    assert client.get(f"{API}/me/reports", headers=user.headers).get_json()["items"] == []
