@@ -495,8 +495,7 @@ def seed_reports(session: Session, count: int, echo=print, seed: int = 2026, cit
     _seed_report_photos(session, storage, photos, ids[public][::-1][:photos].tolist())
     _fix_sequences(session, ("reports", "users"))
     session.commit()
-    session.execute(text("ANALYZE"))
-    session.commit()
+    _analyze(session, ("reports", "report_map_cells", "report_updates", "report_follows", "moderation_queue"))
     statuses = np.bincount(status_idx, minlength=len(status_names))
     mix = ", ".join(f"{n} {name}" for name, n in zip(status_names, statuses.tolist()) if n)
     echo(
@@ -514,6 +513,19 @@ REPORT_COLUMNS = (
 UPDATE_COLUMNS = ("report_id", "status", "note", "by", "author_id", "duplicate_of", "created_at")
 QUEUE_COLUMNS = ("target_type", "target_id", "state", "reasons", "flag_count", "author_id", "waiting_since", "excerpt")
 MAP_CELL_COLUMNS = ("zoom", "category_key", "status_key", "x", "y", "count", "id_sum", "lat_sum", "lon_sum")
+
+
+def _analyze(session: Session, tables: tuple[str, ...]) -> None:
+    """Fresh planner statistics after a bulk load; on PostgreSQL also VACUUM, which sets the
+    visibility map, so that index-only scans (the map's page-cell walk) skip the heap."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(text("ANALYZE"))
+        session.commit()
+        return
+    with session.get_bind().connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        for table in tables:
+            connection.exec_driver_sql(f"VACUUM ANALYZE {table}")
 
 
 def _configured_city():
