@@ -14,7 +14,7 @@ from api.responses import created, json_response
 from api.security import current_user, login_required, public, require_user
 from api.transactions import writes
 from media.photos import process_photo
-from media.storage import storage_from_config
+from media.storage import storage_from_config, validate_key
 from models import reports as domain
 from models.geography import Bounds
 from models.reports import MAX_PHOTOS, Report, ReportFilters, ReportPolicy, policy_from_config
@@ -338,6 +338,11 @@ def feedback(payload, report_id):
 @blp.alt_response(304, description="Not modified (If-None-Match)")
 def serve_photo(key):
     """A report photo or thumbnail; photos of reports that are not public only for those who may see the report."""
+    try:
+        validate_key(key)
+    except ValueError:
+        # Not a key this service ever hands out (NUL, "..", other characters): nothing there.
+        abort_json(404, "not_found")
     found = domain.photo_by_key(db.session, key)
     if found is None:
         abort_json(404, "not_found")

@@ -31,3 +31,10 @@ def test_a_body_of_another_type_is_415_naming_what_is_taken(client, make_user):
     assert r.status_code == 415 and "multipart" not in r.get_json()["message"]
     # Nothing was filed by the refused bodies.
     assert client.get(f"{API}/me/reports", headers=user.headers).get_json()["items"] == []
+
+
+def test_photo_paths_that_are_no_key_are_not_found(client):
+    for path in ("%00", "ab/%00.jpg", "../../etc/passwd", "ab/..%2F..%2Fx.jpg", "AB/CD.JPG"):
+        r = client.get(f"{API}/photos/{path}")
+        assert r.status_code == 404, path
+        assert r.get_json()["code"] == 404
