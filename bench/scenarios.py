@@ -323,7 +323,7 @@ SCENARIOS: list[Scenario] = [
         "sqlite",
         1_000_000,
         "reports-sqlite-10k",
-        "GET /reports in a 1 km² box around Alter Markt (about 3,600 reports) and the whole city's clusters at zoom 11, "
+        "GET /reports in a 1 km² box around Alter Markt (about 3,500 reports) and the whole city's clusters at zoom 11, "
         "on 1,000,000 reports spread over the city's area (issue: reports).",
     ),
     _reports(
