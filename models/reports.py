@@ -28,6 +28,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     event,
+    func,
     insert,
     literal_column,
     or_,
@@ -40,6 +41,7 @@ from geoalchemy2 import Geometry
 from geoalchemy2 import functions as geofunc
 from sqlalchemy import column, table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -895,6 +897,56 @@ def _box_statement(cells: int, limit: int, filters: tuple[bool, ...], after: boo
 BOX_KEYS = PreparedSelect(_box_statement)
 
 
+def _cell_walk_statement(per_cell: int, filters: tuple[bool, ...], after: bool):
+    """PostgreSQL: the newest `per_cell` ids of every cell of an array, one LATERAL walk each.
+
+    One short statement for any number of cells: psycopg caches its parsing and PostgreSQL
+    its plan (the compound SELECT of 25 arms is too long for psycopg's statement cache and
+    costs a fixed ~20 µs per arm in the plan; measured 1.08 ms against 0.61 ms on 1,000,000).
+    """
+    reports = Report.__table__
+    cells = func.unnest(bindparam("cells", type_=ARRAY(BigInteger))).table_valued("cell", with_ordinality="ord").render_derived()
+    arm = select(reports.c.id).where(
+        reports.c.page_cell == cells.c.cell,
+        reports.c.is_public == true(),
+        reports.c.lat.between(bindparam("min_lat"), bindparam("max_lat")),
+        reports.c.lon.between(bindparam("min_lon"), bindparam("max_lon")),
+    )
+    arm = _filtered(arm, reports, filters)
+    if after:
+        arm = arm.where(reports.c.id < bindparam("after"))
+    arm = arm.order_by(reports.c.id.desc()).limit(literal_column(str(int(per_cell)))).lateral("arm")
+    return select(cells.c.ord, arm.c.id).select_from(cells.join(arm, true()))
+
+
+CELL_WALK = PreparedSelect(_cell_walk_statement)
+KEYS_BY_ID = PreparedSelect(
+    lambda: select(*(Report.__table__.c[name] for name in KEY_COLUMNS))
+    .where(Report.__table__.c.id == func.any(bindparam("ids", type_=ARRAY(Integer))))
+    .order_by(Report.__table__.c.id.desc())
+)
+
+
+def _walk_cells(session: Session, cells: list[int], params: dict, filters: ReportFilters, wanted: int, after: bool) -> list[tuple] | None:
+    """The page from a few ids per cell, or None when that cannot be known to be exact.
+
+    Reports are spread over a box's cells, so the newest `wanted` of a box are rarely more
+    than a few per cell. The page is exact when every cell that gave all it was asked for
+    had reached below the page's last id: whatever it holds beyond is older than the page.
+    """
+    per_cell = min(wanted, 4 * -(-wanted // len(cells)) + 4)
+    rows = CELL_WALK.rows(session, (per_cell, filters.shape(), after), {**params, "cells": cells})
+    taken: dict[int, list[int]] = {}
+    for ordinal, report_id in rows:
+        taken.setdefault(ordinal, []).append(report_id)
+    page = sorted((report_id for _ordinal, report_id in rows), reverse=True)[:wanted]
+    full = [ids for ids in taken.values() if len(ids) == per_cell]
+    if full and per_cell < wanted:
+        if len(page) < wanted or any(min(ids) > page[-1] for ids in full):
+            return None
+    return KEYS_BY_ID.rows(session, (), {"ids": page}) if page else []
+
+
 def box_page_keys(session: Session, city: CityMap, bounds: Bounds | None, filters: ReportFilters, limit: int, after: int | None) -> list[tuple]:
     """Key rows (KEY_COLUMNS) of public reports in a box (None: the whole city), newest first; up to limit + 1."""
     box = city.bounds.clamp(bounds) if bounds is not None else city.bounds
@@ -904,6 +956,11 @@ def box_page_keys(session: Session, city: CityMap, bounds: Bounds | None, filter
     if after is not None:
         params["after"] = after
     cells = page_cells(box) if page_cell_count(box) <= MAX_PAGE_CELLS else []
+    if len(cells) > 1 and session.get_bind().dialect.name == "postgresql":
+        page = _walk_cells(session, cells, params, filters, limit + 1, after is not None)
+        if page is not None:
+            return page
+        # Fall through: the merged statement below, exact by construction.
     for i, cell in enumerate(cells):
         params[f"cell{i}"] = cell
     return BOX_KEYS.rows(session, (len(cells), limit + 1, filters.shape(), after is not None), params)
