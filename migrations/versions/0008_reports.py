@@ -38,6 +38,8 @@ REPORT_CATEGORIES = [
     ("unsafe_other", "unsafe_place", "Sonstiger Angstraum", "Other unsafe place", "ordnungsamt", 250),
 ]
 
+PAGE_KEY_EXTRAS = ['revision', 'confirmation_count', 'helped_count', 'not_helped_count', 'status', 'visibility', 'reporter_id']
+
 SQLITE_SPATIAL = [
     "CREATE VIRTUAL TABLE reports_rtree USING rtree(id, min_lat, max_lat, min_lon, max_lon)",
     "CREATE TRIGGER reports_rtree_insert AFTER INSERT ON reports BEGIN"
@@ -119,8 +121,11 @@ def upgrade() -> None:
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('reports', schema=None) as batch_op:
-        batch_op.create_index('ix_reports_page_cell', ['page_cell', 'is_public', 'id', 'lat', 'lon'], unique=False)
-        batch_op.create_index('ix_reports_public_new', ['is_public', 'id'], unique=False)
+        # PostgreSQL: map pages read their key rows from these indexes alone (models.reports).
+        batch_op.create_index('ix_reports_page_cell', ['page_cell', 'is_public', 'id', 'lat', 'lon'], unique=False,
+                              postgresql_include=PAGE_KEY_EXTRAS)
+        batch_op.create_index('ix_reports_public_new', ['is_public', 'id'], unique=False,
+                              postgresql_include=['lat', 'lon', *PAGE_KEY_EXTRAS])
         batch_op.create_index('ix_reports_queue', ['is_open', 'department', 'waiting_since', 'id'], unique=False)
         batch_op.create_index('ix_reports_reporter', ['reporter_id', 'id'], unique=False)
 
