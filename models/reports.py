@@ -904,15 +904,13 @@ def _box_statement(cells: int, limit: int, filters: tuple[bool, ...], after: boo
 BOX_KEYS = PreparedSelect(_box_statement)
 
 
-def _cell_walk_statement(per_cell: int, wanted: int, filters: tuple[bool, ...], after: bool):
-    """PostgreSQL: the page from the newest `per_cell` key rows of every cell of an array.
+def _cell_walk_statement(per_cell: int, filters: tuple[bool, ...], after: bool):
+    """PostgreSQL: the newest `per_cell` key rows of every cell of an array, one LATERAL walk each.
 
-    One LATERAL walk per cell, each an index-only scan of ix_reports_page_cell (which
-    includes the key columns); PostgreSQL keeps the newest `wanted` and says, with each
-    row, the highest of the lowest ids of the cells that gave all they were asked for (see
-    `_walk_cells`). One short statement for any number of cells: psycopg caches its parsing
-    and PostgreSQL its plan (a compound SELECT of 25 arms is too long for psycopg's
-    statement cache and costs a fixed ~20 µs per arm in the plan).
+    One short statement for any number of cells: psycopg caches its parsing and PostgreSQL
+    its plan (a compound SELECT of 25 arms is too long for psycopg's statement cache and
+    costs a fixed ~20 µs per arm in the plan). Each walk is an index-only scan of
+    ix_reports_page_cell, which includes the key columns.
     """
     reports = Report.__table__
     cells = func.unnest(bindparam("cells", type_=ARRAY(BigInteger))).table_valued("cell", with_ordinality="ord").render_derived()
@@ -926,19 +924,7 @@ def _cell_walk_statement(per_cell: int, wanted: int, filters: tuple[bool, ...], 
     if after:
         arm = arm.where(reports.c.id < bindparam("after"))
     arm = arm.order_by(reports.c.id.desc()).limit(literal_column(str(int(per_cell)))).lateral("arm")
-    walk = select(cells.c.ord, *arm.c).select_from(cells.join(arm, true())).cte("walk")
-    page = select(*(walk.c[name] for name in KEY_COLUMNS)).order_by(walk.c.id.desc()).limit(literal_column(str(int(wanted)))).cte("page")
-    full = (
-        select(func.min(walk.c.id).label("lowest"))
-        .group_by(walk.c.ord)
-        .having(func.count() == literal_column(str(int(per_cell))))
-        .subquery("full_cells")
-    )
-    return select(
-        *page.c,
-        select(func.max(full.c.lowest)).scalar_subquery().label("lowest_full"),
-        select(func.count()).select_from(page).scalar_subquery().label("page_size"),
-    ).order_by(page.c.id.desc())
+    return select(cells.c.ord, *arm.c).select_from(cells.join(arm, true()))
 
 
 CELL_WALK = PreparedSelect(_cell_walk_statement)
@@ -952,13 +938,18 @@ def _walk_cells(session: Session, cells: list[int], params: dict, filters: Repor
     had reached below the page's last id: whatever it holds beyond is older than the page.
     """
     per_cell = min(wanted, 2 * -(-wanted // len(cells)) + 4)
-    rows = CELL_WALK.rows(session, (per_cell, wanted, filters.shape(), after), {**params, "cells": cells})
-    if not rows:
-        return []
-    lowest_full, page_size = rows[0][-2], rows[0][-1]
-    if lowest_full is not None and per_cell < wanted and (page_size < wanted or lowest_full > rows[-1][0]):
+    rows = CELL_WALK.rows(session, (per_cell, filters.shape(), after), {**params, "cells": cells})
+    lowest: dict[int, int] = {}
+    taken: dict[int, int] = {}
+    for row in rows:
+        ordinal, report_id = row[0], row[1]
+        taken[ordinal] = taken.get(ordinal, 0) + 1
+        lowest[ordinal] = min(lowest.get(ordinal, report_id), report_id)
+    page = sorted((row[1:] for row in rows), key=lambda key: key[0], reverse=True)[:wanted]
+    full = [lowest[ordinal] for ordinal, n in taken.items() if n == per_cell]
+    if full and per_cell < wanted and (len(page) < wanted or max(full) > page[-1][0]):
         return None
-    return [row[:-2] for row in rows]
+    return page
 
 
 def box_page_keys(session: Session, city: CityMap, bounds: Bounds | None, filters: ReportFilters, limit: int, after: int | None) -> list[tuple]:
