@@ -123,6 +123,9 @@ def abort_json(code: int, message_key: str, errors: dict | None = None, headers:
     """Raise an HTTP error whose body is in the API's shape, with a translated message."""
     from flask_smorest import abort
 
+    if errors:
+        # Field messages are keys too (and may carry the same values as the message).
+        errors = {field: [translate(text, **params) for text in texts] for field, texts in errors.items()}
     if headers:
         abort(code, message=translate(message_key, **params), errors=errors, headers=headers)
     abort(code, message=translate(message_key, **params), errors=errors)

@@ -165,6 +165,9 @@ FIELD_MESSAGES_DE: dict[str, str] = {
     "String does not match expected pattern.": "Entspricht nicht dem erwarteten Muster.",
     "Special numeric values (nan or infinity) are not permitted.": "Keine gültige Zahl (NaN und Unendlich sind nicht erlaubt).",
     "Must lie between the years 2000 and 2999.": "Muss zwischen den Jahren 2000 und 2999 liegen.",
+    "Give four numbers: minLon,minLat,maxLon,maxLat.": "Bitte vier Zahlen angeben: minLon,minLat,maxLon,maxLat.",
+    "Longitudes lie within -180..180 and latitudes within -90..90, minimum before maximum.":
+        "Längengrade liegen zwischen -180 und 180, Breitengrade zwischen -90 und 90, das Minimum zuerst.",
 }
 
 # marshmallow's messages that carry values (lengths, ranges, choices): pattern -> German.

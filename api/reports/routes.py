@@ -127,7 +127,7 @@ class Reports(MethodView):
         body = report_page(current_user(), policy.city, _bounds(args), _filters(args), args["limit"], args["cursor"])
         return current_app.response_class(body, mimetype="application/json")
 
-    @accepts("multipart/form-data", max_content_length="REPORT_UPLOAD_MAX_CONTENT_LENGTH")
+    @accepts("multipart/form-data", "application/x-www-form-urlencoded", max_content_length="REPORT_UPLOAD_MAX_CONTENT_LENGTH")
     @login_required(contributes=True, confirmed_email=True)
     @writes(idempotent=True)
     @blp.arguments(ReportCreateSchema())

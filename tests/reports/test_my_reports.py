@@ -38,3 +38,27 @@ def test_photo_paths_that_are_no_key_are_not_found(client):
         r = client.get(f"{API}/photos/{path}")
         assert r.status_code == 404, path
         assert r.get_json()["code"] == 404
+
+
+def test_refusals_speak_the_residents_language_in_every_field(client, make_user):
+    from tests.media.fixtures import jpeg
+    from tests.reports.helpers import file_multipart
+
+    user = make_user()
+    r = file_multipart(client, user, [jpeg(40, 30)] * 4)
+    assert r.status_code == 422
+    assert r.get_json()["errors"]["photo"] == ["Höchstens 3 Fotos pro Meldung."]
+    r = client.get(f"{API}/reports", query_string={"bbox": "1,2,3"})
+    assert r.get_json()["errors"]["bbox"] == ["Bitte vier Zahlen angeben: minLon,minLat,maxLon,maxLat."]
+    r = client.get(f"{API}/reports", query_string={"bbox": "1,2,3"}, headers={"Accept-Language": "en"})
+    assert r.get_json()["errors"]["bbox"] == ["Give four numbers: minLon,minLat,maxLon,maxLat."]
+
+
+def test_a_urlencoded_form_files_a_report_without_photos(client, make_user):
+    user = make_user()
+    fields = {"kind": "litter", "category": "glass", "description": "Scherben am Alten Markt", "lat": "51.5136", "lon": "7.4653"}
+    r = client.post(f"{API}/reports", data=fields, headers=user.headers, content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["district"] == "innenstadt-west" and r.get_json()["photos"] == []
+    r = client.post(f"{API}/reports", data={**fields, "lat": "nan"}, headers=user.headers, content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 422 and "lat" in r.get_json()["errors"]
