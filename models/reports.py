@@ -86,7 +86,9 @@ STAFF_TRANSITIONS: dict[str, set[str]] = {
 MAX_PHOTOS = 3
 
 # What a list rendering depends on, and the reporter (whose own fields differ).
-KEY_COLUMNS = ("id", "revision", "confirmation_count", "helped_count", "not_helped_count", "status", "visibility", "reporter_id")
+# Every change of a report bumps its revision (the ORM's through Revisioned, the counters'
+# SQL updates by hand), so three integers key a rendering.
+KEY_COLUMNS = ("id", "revision", "reporter_id")
 PAGE_KEY_EXTRAS = KEY_COLUMNS[1:]
 
 
@@ -666,7 +668,7 @@ def confirm(session: Session, user: User, report_id: int) -> None:
     if not insert_ignoring_duplicate(session, ReportConfirmation, report_id=report.id, user_id=user.id, created_at=utcnow()):
         return
     # Counted in SQL so parallel confirmations never lose an increment.
-    session.execute(update(Report).where(Report.id == report.id).values(confirmation_count=Report.confirmation_count + 1))
+    session.execute(update(Report).where(Report.id == report.id).values(confirmation_count=Report.confirmation_count + 1, revision=Report.revision + 1))
     insert_ignoring_duplicate(session, ReportFollow, report_id=report.id, user_id=user.id, created_at=utcnow())
 
 
@@ -772,7 +774,7 @@ def give_feedback(session: Session, reporter: User, report: Report, helped: bool
     except IntegrityError:
         raise Conflict("report_feedback_given") from None
     counter = Report.helped_count if helped else Report.not_helped_count
-    session.execute(update(Report).where(Report.id == report.id).values({counter: counter + 1}))
+    session.execute(update(Report).where(Report.id == report.id).values({counter: counter + 1, Report.revision: Report.revision + 1}))
     session.refresh(report, ["helped_count", "not_helped_count", "revision"])
     return feedback
 

@@ -68,7 +68,7 @@ def report_page(viewer, city: CityMap, bounds: Bounds | None, filters: ReportFil
     rows, fragments, next_cursor = _page(city, bounds, filters, limit, cursor)
     ids = [row[0] for row in rows]
     following, confirmed = domain.viewer_relations(db.session, viewer, ids)
-    reporters = {row[0]: row[7] for row in rows}
+    reporters = {row[0]: row[2] for row in rows}
     true, false, null = b"true", b"false", b"null"
     items = []
     for report_id in ids:

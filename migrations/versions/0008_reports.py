@@ -38,7 +38,7 @@ REPORT_CATEGORIES = [
     ("unsafe_other", "unsafe_place", "Sonstiger Angstraum", "Other unsafe place", "ordnungsamt", 250),
 ]
 
-PAGE_KEY_EXTRAS = ['revision', 'confirmation_count', 'helped_count', 'not_helped_count', 'status', 'visibility', 'reporter_id']
+PAGE_KEY_EXTRAS = ['revision', 'reporter_id']
 
 SQLITE_SPATIAL = [
     "CREATE VIRTUAL TABLE reports_rtree USING rtree(id, min_lat, max_lat, min_lon, max_lon)",

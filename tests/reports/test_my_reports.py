@@ -62,3 +62,21 @@ def test_a_urlencoded_form_files_a_report_without_photos(client, make_user):
     assert r.get_json()["district"] == "innenstadt-west" and r.get_json()["photos"] == []
     r = client.post(f"{API}/reports", data={**fields, "lat": "nan"}, headers=user.headers, content_type="application/x-www-form-urlencoded")
     assert r.status_code == 422 and "lat" in r.get_json()["errors"]
+
+
+def test_map_pages_show_counter_changes_at_once(client, make_user):
+    """Confirmations and feedback are SQL counters: they bump the revision the page cache keys on."""
+    reporter, neighbour, staff = make_user(), make_user(), make_user("staff")
+    report = file_report(client, reporter)
+    box = {"bbox": "7.45,51.50,7.48,51.52", "limit": 50}
+
+    def listed():
+        return next(r for r in client.get(f"{API}/reports", query_string=box).get_json()["items"] if r["id"] == report["id"])
+
+    assert listed()["confirmations"] == 0
+    assert client.post(f"{API}/reports/{report['id']}/confirm", headers=neighbour.headers).status_code == 204
+    assert listed()["confirmations"] == 1
+    client.post(f"{API}/reports/{report['id']}/updates", json={"status": "resolved", "note": "Erledigt"}, headers=staff.headers)
+    assert listed()["status"] == "resolved"
+    assert client.post(f"{API}/reports/{report['id']}/feedback", json={"helped": True}, headers=reporter.headers).status_code == 201
+    assert listed()["feedback"] == {"helped": 1, "not_helped": 0}
