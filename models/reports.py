@@ -374,19 +374,26 @@ def map_cell_rows(entry: MapEntry, sign: int) -> list[dict]:
     return rows
 
 
-def apply_map_deltas(session: Session, rows: list[dict]) -> None:
-    """Add count rows into `report_map_cells`: one multi-row upsert, deltas merged first
-    (PostgreSQL refuses to touch one row twice in a statement)."""
+_SUMMED = ("count", "id_sum", "lat_sum", "lon_sum")
+
+
+def _merged_cell_rows(rows) -> list[dict]:
+    """Count rows summed per cell key (PostgreSQL refuses to touch one row twice in a statement)."""
     merged: dict[tuple, dict] = {}
     for row in rows:
         key = (row["zoom"], row["category_key"], row["status_key"], row["x"], row["y"])
-        if key in merged:
-            target = merged[key]
-            for name in ("count", "id_sum", "lat_sum", "lon_sum"):
-                target[name] += row[name]
-        else:
+        target = merged.get(key)
+        if target is None:
             merged[key] = dict(row)
-    values = [row for row in merged.values() if row["count"] != 0 or row["id_sum"] != 0]
+        else:
+            for name in _SUMMED:
+                target[name] += row[name]
+    return list(merged.values())
+
+
+def apply_map_deltas(session: Session, rows: list[dict]) -> None:
+    """Add count rows into `report_map_cells`: one multi-row upsert of the merged deltas."""
+    values = [row for row in _merged_cell_rows(rows) if row["count"] != 0 or row["id_sum"] != 0]
     if not values:
         return
     dialect = session.get_bind().dialect.name
@@ -396,7 +403,7 @@ def apply_map_deltas(session: Session, rows: list[dict]) -> None:
         stmt = construct(table).values(values[start:start + 500])
         stmt = stmt.on_conflict_do_update(
             index_elements=["zoom", "category_key", "status_key", "x", "y"],
-            set_={name: table.c[name] + stmt.excluded[name] for name in ("count", "id_sum", "lat_sum", "lon_sum")},
+            set_={name: table.c[name] + stmt.excluded[name] for name in _SUMMED},
         )
         session.execute(stmt)
 
@@ -415,19 +422,10 @@ def move_on_map(session: Session, before: MapEntry | None, after: MapEntry | Non
 def rebuild_map_cells(session: Session) -> None:
     """Recount every cell from the reports (after a bulk load; the counts are otherwise kept on writes)."""
     session.execute(delete(ReportMapCell))
-    rows = []
     stmt = select(Report.id, Report.kind, Report.category, Report.status, Report.lat, Report.lon).where(Report.is_public.is_(True))
-    pending: dict[tuple, dict] = {}
-    for report_id, kind, category, status, lat, lon in session.execute(stmt):
-        for row in map_cell_rows(MapEntry(report_id, kind, category, status, lat, lon), +1):
-            key = (row["zoom"], row["category_key"], row["status_key"], row["x"], row["y"])
-            if key in pending:
-                target = pending[key]
-                for name in ("count", "id_sum", "lat_sum", "lon_sum"):
-                    target[name] += row[name]
-            else:
-                pending[key] = row
-    rows = list(pending.values())
+    rows = _merged_cell_rows(
+        row for fields in session.execute(stmt) for row in map_cell_rows(MapEntry(*fields), +1)
+    )
     for start in range(0, len(rows), 5000):
         session.execute(insert(ReportMapCell), rows[start:start + 5000])
 

@@ -84,7 +84,7 @@ def photo_storage():
 
 
 def _uploaded_files() -> list:
-    return [f for f in request.files.getlist("photo")] if request.mimetype == "multipart/form-data" else []
+    return request.files.getlist("photo") if request.mimetype == "multipart/form-data" else []
 
 
 def _process(upload) -> object:
