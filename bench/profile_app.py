@@ -144,7 +144,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-profile-"))
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'app.db'}")
     os.environ["JWT_SECRET_KEY"] = secrets.token_urlsafe(48)
-    os.environ.pop("REDIS_URL", None)
+    # Production refuses to start without Redis (shared throttle counters).
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     flask = str(Path(sys.executable).with_name("flask"))
     subprocess.run([flask, "--app", "wsgi", "db", "upgrade"], cwd=REPO, check=True,
                    env=dict(os.environ, APP_ENV="development"), stdout=subprocess.DEVNULL)
