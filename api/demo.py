@@ -16,6 +16,7 @@ from models import ideas as idea_ops
 from models import moderation
 from models.ideas import Comment, Follow, Idea, IdeaPolicy, Support
 from models.moderation import QueueEntry
+from models.report_stats import rebuild_report_stats
 from models.reports import ReportFollow, ReportMapCell, ReportUpdate, rebuild_map_cells
 from models.reference import DISTRICTS
 from models.text import excerpt, fold
@@ -492,10 +493,12 @@ def seed_reports(session: Session, count: int, echo=print, seed: int = 2026, cit
             cells_rows = map_cells_of(*entries, codes=codes, kinds=kinds, statuses=status_names)
             write_rows(session, ReportMapCell.__table__, MAP_CELL_COLUMNS, cells_rows)
         echo(f"demo seed: map counts at {time.monotonic() - started:.1f} s")
+        rebuild_report_stats(session)
+        echo(f"demo seed: statistics at {time.monotonic() - started:.1f} s")
     _seed_report_photos(session, storage, photos, ids[public][::-1][:photos].tolist())
     _fix_sequences(session, ("reports", "users"))
     session.commit()
-    _analyze(session, ("reports", "report_map_cells", "report_updates", "report_follows", "moderation_queue"))
+    _analyze(session, ("reports", "report_map_cells", "report_stats", "report_resolve_times", "report_updates", "report_follows", "moderation_queue"))
     statuses = np.bincount(status_idx, minlength=len(status_names))
     mix = ", ".join(f"{n} {name}" for name, n in zip(status_names, statuses.tolist()) if n)
     echo(

@@ -94,3 +94,40 @@ def insert_ignoring_duplicate(session: Session, model, **values) -> bool:
         return True
     except IntegrityError:
         return False
+
+
+def merge_counts(rows, keys: tuple[str, ...], summed: tuple[str, ...]) -> dict[tuple, dict]:
+    """Count rows summed per key (the key's values in `keys` order → one row)."""
+    merged: dict[tuple, dict] = {}
+    for row in rows:
+        key = tuple(row[name] for name in keys)
+        target = merged.get(key)
+        if target is None:
+            merged[key] = dict(row)
+        else:
+            for name in summed:
+                target[name] += row[name]
+    return merged
+
+
+def add_counts(session: Session, table, keys: tuple[str, ...], summed: tuple[str, ...], rows, significant: tuple[str, ...] | None = None) -> None:
+    """Add delta rows into a table of kept counts: one multi-row upsert (`INSERT … ON CONFLICT
+    (keys) DO UPDATE SET c = c + excluded.c`) per 500 rows.
+
+    Rows with the same key are summed first: PostgreSQL refuses to touch one row twice in a
+    statement. Keys go in sorted order, so parallel writers lock the rows they share in the
+    same order (two reports of one month and district do not deadlock). A merged row whose
+    `significant` sums (default: all of `summed`) are zero changes nothing and is left out.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    merged = merge_counts(rows, keys, summed)
+    checked = significant or summed
+    values = [merged[key] for key in sorted(merged) if any(merged[key][name] != 0 for name in checked)]
+    if not values:
+        return
+    construct = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(values), 500):
+        stmt = construct(table).values(values[start:start + 500])
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={name: table.c[name] + stmt.excluded[name] for name in summed})
+        session.execute(stmt)

@@ -7,9 +7,11 @@ transitions with notes that form its public timeline; the reporter may reopen a 
 report for a while and answers once whether it helped.
 
 Two states again, as for ideas: `status` (the city's work) and `visibility` (moderation).
-Public means visible and not pending. Every change of what the map shows (public or not,
-status, category, place) moves the report's per-cell counts (`ReportMapCell`) in the same
-transaction, so cluster answers never scan reports.
+Public means visible and not pending. Every change of what the kept counts see (public or
+not, status, category, place, feedback) goes through one pair of calls: a `ReportSnapshot`
+taken before and `report_changed(session, before, report)` after, which moves the report's
+per-cell map counts (`ReportMapCell`) and its share of the statistics (`models.report_stats`)
+in the same transaction, so neither cluster nor statistics answers ever scan reports.
 """
 from __future__ import annotations
 
@@ -40,13 +42,12 @@ from sqlalchemy import (
 from geoalchemy2 import Geometry
 from geoalchemy2 import functions as geofunc
 from sqlalchemy import column, table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from . import moderation, outbox
-from .base import Base, Revisioned, ShowsModeration, insert_ignoring_duplicate, utcnow
+from .base import Base, Revisioned, ShowsModeration, add_counts, insert_ignoring_duplicate, merge_counts, utcnow
 from .delivery import PENDING
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .geography import (
@@ -63,6 +64,7 @@ from .geography import (
 )
 from .prepared import PreparedSelect
 from .reference import Category
+from .report_stats import StatsEntry, move_in_stats, stats_entry
 from .text import excerpt
 from .users import User
 
@@ -225,8 +227,9 @@ class Report(Revisioned, ShowsModeration, Base):
 
     def public_changed(self, session: Session, was_public: bool) -> None:
         if was_public != self.is_public:
-            before = _map_entry(self, public=was_public)
-            move_on_map(session, before, _map_entry(self))
+            # Moderation changes only the visibility (approve also the status, from a pending
+            # report that counted nowhere), so the state before is the present one as it was public.
+            report_changed(session, ReportSnapshot.of(self, public=was_public), self)
 
     def push_title(self) -> str:
         # A report has no title of its own; its category's name says what it is about.
@@ -374,38 +377,14 @@ def map_cell_rows(entry: MapEntry, sign: int) -> list[dict]:
     return rows
 
 
+MAP_CELL_KEY = ("zoom", "category_key", "status_key", "x", "y")
 _SUMMED = ("count", "id_sum", "lat_sum", "lon_sum")
-
-
-def _merged_cell_rows(rows) -> list[dict]:
-    """Count rows summed per cell key (PostgreSQL refuses to touch one row twice in a statement)."""
-    merged: dict[tuple, dict] = {}
-    for row in rows:
-        key = (row["zoom"], row["category_key"], row["status_key"], row["x"], row["y"])
-        target = merged.get(key)
-        if target is None:
-            merged[key] = dict(row)
-        else:
-            for name in _SUMMED:
-                target[name] += row[name]
-    return list(merged.values())
 
 
 def apply_map_deltas(session: Session, rows: list[dict]) -> None:
     """Add count rows into `report_map_cells`: one multi-row upsert of the merged deltas."""
-    values = [row for row in _merged_cell_rows(rows) if row["count"] != 0 or row["id_sum"] != 0]
-    if not values:
-        return
-    dialect = session.get_bind().dialect.name
-    construct = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = ReportMapCell.__table__
-    for start in range(0, len(values), 500):
-        stmt = construct(table).values(values[start:start + 500])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["zoom", "category_key", "status_key", "x", "y"],
-            set_={name: table.c[name] + stmt.excluded[name] for name in _SUMMED},
-        )
-        session.execute(stmt)
+    # The coordinate sums of a merged row may keep rounding noise where count and ids cancel.
+    add_counts(session, ReportMapCell.__table__, MAP_CELL_KEY, _SUMMED, rows, significant=("count", "id_sum"))
 
 
 def move_on_map(session: Session, before: MapEntry | None, after: MapEntry | None) -> None:
@@ -423,11 +402,39 @@ def rebuild_map_cells(session: Session) -> None:
     """Recount every cell from the reports (after a bulk load; the counts are otherwise kept on writes)."""
     session.execute(delete(ReportMapCell))
     stmt = select(Report.id, Report.kind, Report.category, Report.status, Report.lat, Report.lon).where(Report.is_public.is_(True))
-    rows = _merged_cell_rows(
-        row for fields in session.execute(stmt) for row in map_cell_rows(MapEntry(*fields), +1)
+    rows = list(
+        merge_counts((row for fields in session.execute(stmt) for row in map_cell_rows(MapEntry(*fields), +1)), MAP_CELL_KEY, _SUMMED).values()
     )
     for start in range(0, len(rows), 5000):
         session.execute(insert(ReportMapCell), rows[start:start + 5000])
+
+
+# ---------------------------------------------------------------------------------------
+# One mechanism for every kept count: a snapshot before, report_changed after
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportSnapshot:
+    """What the kept counts know of a report at one moment (None where it counts nowhere)."""
+
+    map: MapEntry | None
+    stats: StatsEntry | None
+
+    @classmethod
+    def of(cls, report: Report, public: bool | None = None) -> ReportSnapshot:
+        return cls(_map_entry(report, public), stats_entry(report, public))
+
+
+# A report that did not exist yet.
+NOWHERE = ReportSnapshot(None, None)
+
+
+def report_changed(session: Session, before: ReportSnapshot, report: Report) -> None:
+    """Move the map counts and the statistics from `before` to the report as it is now."""
+    after = ReportSnapshot.of(report)
+    move_on_map(session, before.map, after.map)
+    move_in_stats(session, before.stats, after.stats)
 
 
 # ---------------------------------------------------------------------------------------
@@ -620,7 +627,7 @@ def submit_report(
         moderation.hide_automatically(session, report, reporter.id, reasons)
     moderation.enqueue_new_content(session, report, reporter.id, pending=pending, reasons=reasons)
     report.refresh_public()
-    move_on_map(session, None, _map_entry(report))
+    report_changed(session, NOWHERE, report)
     session.flush()
     session.expire(report, ["photos"])
     return report
@@ -701,7 +708,7 @@ def post_update(session: Session, staff: User, report: Report, policy: ReportPol
         report.duplicate_of = original.id
     elif duplicate_of is not None and status != "duplicate":
         raise Invalid("duplicate_of", "duplicate_of_only_for_duplicate")
-    before = _map_entry(report)
+    before = ReportSnapshot.of(report)
     now = utcnow()
     changed = status != report.status
     report.status = status
@@ -715,7 +722,7 @@ def post_update(session: Session, staff: User, report: Report, policy: ReportPol
             duplicate_of=report.duplicate_of if status == "duplicate" else None, created_at=now,
         )
     )
-    move_on_map(session, before, _map_entry(report))
+    report_changed(session, before, report)
     session.flush()
     _notify_followers(session, report, "report_status_changed" if changed else "report_update", exclude=(staff.id,))
     if changed and status == "resolved" and report.reporter_id is not None:
@@ -733,7 +740,7 @@ def reopen(session: Session, reporter: User, report: Report, policy: ReportPolic
     now = utcnow()
     if report.resolved_at is None or now > report.resolved_at + policy.reopen_window:
         raise Conflict("report_reopen_window_over", days=policy.reopen_window.days)
-    before = _map_entry(report)
+    before = ReportSnapshot.of(report)
     # "Did it help?" no longer fits: questions still waiting for their time are withdrawn.
     session.execute(
         update(outbox.NotificationEvent)
@@ -751,7 +758,7 @@ def reopen(session: Session, reporter: User, report: Report, policy: ReportPolic
     report.updated_at = now
     report.refresh_public()
     session.add(ReportUpdate(report_id=report.id, status="open", note=note, by="reporter", author_id=reporter.id, created_at=now))
-    move_on_map(session, before, _map_entry(report))
+    report_changed(session, before, report)
     session.flush()
     _notify_followers(session, report, "report_reopened", exclude=(reporter.id,))
     session.expire(report, ["updates"])
@@ -764,6 +771,7 @@ def give_feedback(session: Session, reporter: User, report: Report, helped: bool
         raise Forbidden("report_reporter_only")
     if report.status != "resolved":
         raise Conflict("report_not_resolved", status=report.status)
+    before = ReportSnapshot.of(report)
     feedback = ReportFeedback(report_id=report.id, user_id=reporter.id, helped=helped, comment=comment, created_at=utcnow())
     try:
         with session.begin_nested():
@@ -774,6 +782,8 @@ def give_feedback(session: Session, reporter: User, report: Report, helped: bool
     counter = Report.helped_count if helped else Report.not_helped_count
     session.execute(update(Report).where(Report.id == report.id).values({counter: counter + 1, Report.revision: Report.revision + 1}))
     session.refresh(report, ["helped_count", "not_helped_count", "revision"])
+    # The statistics count the answers (the map does not show them).
+    report_changed(session, before, report)
     return feedback
 
 
