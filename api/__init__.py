@@ -124,8 +124,9 @@ def _register_blueprints(app: Flask, api: ApiWithOneErrorShape) -> None:
     from .health import health
     from .reference.routes import blp as reference_blp
     from .reports.routes import blp as reports_blp
+    from .stats.routes import blp as stats_blp
 
     app.register_blueprint(health)
     app.register_blueprint(docs_assets)
-    for blueprint in (auth_blp, reference_blp, ideas_blp, moderation_blp, budgets_blp, devices_blp, inbox_blp, news_blp, reports_blp):
+    for blueprint in (auth_blp, reference_blp, ideas_blp, moderation_blp, budgets_blp, devices_blp, inbox_blp, news_blp, reports_blp, stats_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

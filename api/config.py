@@ -106,6 +106,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "REPORT_FEEDBACK_DELAY_HOURS": _int("REPORT_FEEDBACK_DELAY_HOURS", 72),
         "REPORT_NEARBY_DAYS": _int("REPORT_NEARBY_DAYS", 30),
         "PREMODERATE_UNSAFE_PLACES": os.environ.get("PREMODERATE_UNSAFE_PLACES", "1") != "0",
+        # Report statistics (GET /stats/reports): each worker keeps a computed answer this many
+        # seconds (0: computed every time), clients and shared caches may keep it STATS_MAX_AGE.
+        "STATS_CACHE_SECONDS": _int("STATS_CACHE_SECONDS", 60),
+        "STATS_MAX_AGE": _int("STATS_MAX_AGE", 300),
         # Photos (media/): per file, per request with up to three, and photo-first uploads' lifetime.
         "PHOTO_STORAGE": os.environ.get("PHOTO_STORAGE", "local"),
         "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),

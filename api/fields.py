@@ -221,4 +221,16 @@ class CalendarDate(fields.Date):
         return day
 
 
-__all__ = ["BoundingBox", "Boolean", "FormFields", "FormOrJSON", "Number", "CalendarDate", "Chars", "Email", "Id", "MAX_DB_INT", "QueryArgs", "Text", "UTCDateTime", "WholeNumber"]
+class CalendarMonth(fields.String):
+    """A calendar month (`YYYY-MM`, as written: `2026-03`, never `2026-3` or a date) within the years 2000–2999."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        # ASCII digits only (`\d` would take Arabic-Indic and full-width ones too).
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", value):
+            raise ma.ValidationError("Not a valid month (YYYY-MM).")
+        if not EARLIEST.year <= int(value[:4]) <= LATEST.year:
+            raise ma.ValidationError("Must lie between the years 2000 and 2999.")
+        return value
+
+
+__all__ = ["BoundingBox", "Boolean", "FormFields", "FormOrJSON", "Number", "CalendarDate", "CalendarMonth", "Chars", "Email", "Id", "MAX_DB_INT", "QueryArgs", "Text", "UTCDateTime", "WholeNumber"]

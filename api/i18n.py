@@ -150,6 +150,7 @@ FIELD_MESSAGES_DE: dict[str, str] = {
     "Not a valid list.": "Keine gültige Liste.",
     "Not a valid mapping type.": "Kein gültiges Objekt.",
     "Not a valid date.": "Kein gültiges Datum.",
+    "Not a valid month (YYYY-MM).": "Kein gültiger Monat (JJJJ-MM).",
     "Not a valid datetime.": "Kein gültiger Zeitpunkt.",
     "Unknown field.": "Unbekanntes Feld.",
     "Invalid input type.": "Ungültiger Eingabetyp.",

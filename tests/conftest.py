@@ -62,6 +62,8 @@ def app(tmp_path_factory):
             "THROTTLE_STORAGE_URI": "memory://",
             "REGISTER_LIMIT_PER_ADDRESS": "1000 per hour",
             "PUSH_BACKEND": "memory",
+            # Statistics computed on every request, so that tests see each write at once.
+            "STATS_CACHE_SECONDS": 0,
             "MEDIA_DIR": str(tmp_path_factory.mktemp("media")),
         }
     )

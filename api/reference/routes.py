@@ -1,14 +1,14 @@
 """Reference data: districts, categories and bodies (bare arrays, as API.md fixes)."""
 from __future__ import annotations
 
-from api.parsing import Blueprint
 from sqlalchemy import select
 
+from api.cache import cached_json
 from api.extensions import current_lang, db
+from api.parsing import Blueprint
 from api.security import public
 from models.reference import Body, Category, District
 
-from .cache import cached_json
 from .schemas import BodySchema, CategoryQuerySchema, CategorySchema, DistrictSchema
 
 blp = Blueprint("reference", __name__, description="Districts, categories and bodies")
