@@ -36,7 +36,8 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('bucket', sa.Integer(), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('month', 'district', 'kind', 'bucket', name=op.f('pk_report_resolve_times'))
+    sa.PrimaryKeyConstraint('month', 'district', 'kind', 'bucket', name=op.f('pk_report_resolve_times')),
+    sqlite_with_rowid=False,
     )
     op.create_table('report_stats',
     sa.Column('month', sa.String(length=7), nullable=False),
@@ -47,7 +48,8 @@ def upgrade() -> None:
     sa.Column('resolved', sa.Integer(), nullable=False),
     sa.Column('helped', sa.Integer(), nullable=False),
     sa.Column('not_helped', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('month', 'district', 'category', 'kind', name=op.f('pk_report_stats'))
+    sa.PrimaryKeyConstraint('month', 'district', 'category', 'kind', name=op.f('pk_report_stats')),
+    sqlite_with_rowid=False,
     )
     dialect = op.get_bind().dialect.name
     if dialect not in MONTH:  # pragma: no cover - the two databases this service runs on
