@@ -126,7 +126,11 @@ def _register_blueprints(app: Flask, api: ApiWithOneErrorShape) -> None:
     from .reports.routes import blp as reports_blp
     from .stats.routes import blp as stats_blp
 
+    from .open311.routes import blp as open311_blp
+
     app.register_blueprint(health)
     app.register_blueprint(docs_assets)
+    # GeoReport v2 has its own specification and error shape: outside the /api/v1 spec.
+    app.register_blueprint(open311_blp)
     for blueprint in (auth_blp, reference_blp, ideas_blp, moderation_blp, budgets_blp, devices_blp, inbox_blp, news_blp, reports_blp, stats_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

@@ -105,3 +105,6 @@ def register_cli(app: Flask) -> None:
     from .reports.cli import reports_cli
 
     app.cli.add_command(reports_cli)
+    from .open311.cli import open311_cli
+
+    app.cli.add_command(open311_cli)

@@ -95,6 +95,15 @@ def load_config(overrides: dict | None = None) -> dict:
         "PREMODERATE_COMMENTS": os.environ.get("PREMODERATE_COMMENTS", "1") != "0",
         "FLAG_HIDE_THRESHOLD": _int("FLAG_HIDE_THRESHOLD", 3),
         "REQUEST_LOG": os.environ.get("REQUEST_LOG", "1") != "0",
+        # Open311 GeoReport v2 (api/open311): what discovery says, and each key's allowance
+        # for filing unless the key has its own (`open311 create-key --rate-limit`).
+        "OPEN311_JURISDICTION": os.environ.get("OPEN311_JURISDICTION", "dortmund.de"),
+        "OPEN311_CONTACT": os.environ.get("OPEN311_CONTACT", "Stadt Dortmund, Dortmund-App <open311@dortmund.example>"),
+        "OPEN311_KEY_SERVICE": os.environ.get("OPEN311_KEY_SERVICE", "API-Schlüssel auf Anfrage bei der Stadt Dortmund (open311@dortmund.example)"),
+        "OPEN311_KEY_RATE_LIMIT": os.environ.get("OPEN311_KEY_RATE_LIMIT", "600 per hour"),
+        # Address-only Open311 requests need a geocoder: none (refused, 400) or nominatim.
+        "GEOCODER": os.environ.get("GEOCODER", "none"),
+        "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),
         # Reports (Dreckpetze, Angsträume). The city boundary and the Stadtbezirke are files,
         # so the city can drop in its official district layer without a code change.
         "CITY_BOUNDARY_FILE": os.environ.get("CITY_BOUNDARY_FILE") or str(PROJECT_ROOT / "models" / "geodata" / "dortmund-boundary.geojson"),

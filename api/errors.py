@@ -1,9 +1,14 @@
-"""One error shape for every error: `{code, status, message, errors}`."""
+"""One error shape for every error: `{code, status, message, errors}`.
+
+Except under /open311/, where GeoReport v2 fixes its own (`[{code, description}]`, in the
+format the path asks for): the same handlers answer there through `_answer`, so every error
+of every kind takes the Open311 shape on those paths and no other.
+"""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, has_request_context, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -69,6 +74,25 @@ def _strip_locations(messages: dict) -> dict:
     return messages
 
 
+OPEN311_PREFIX = "/open311/"
+
+
+def _answer(code: int, message: str, errors: dict | None = None, headers: dict | None = None):
+    if has_request_context() and request.path.startswith(OPEN311_PREFIX):
+        from .open311.documents import error_answer
+
+        # The field and what is wrong with it say more than the general message.
+        description = "; ".join(f"{field}: {' '.join(translate(t) for t in texts)}" for field, texts in errors.items()) if errors else message
+        # The specification answers refused input with 400 (this API's 422).
+        status = 400 if code == 422 else code
+        return error_answer("xml" if request.path.endswith(".xml") else "json", status, description, headers)
+    response = jsonify(error_body(code, message, errors))
+    response.status_code = code
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
 def error_body(code: int, message: str, errors: dict | None = None) -> dict:
     return {
         "code": code,
@@ -91,8 +115,7 @@ def http_error_response(error: HTTPException):
         message = translate("invalid_json")
     if not message:
         message = translate(DEFAULT_MESSAGE_KEYS.get(code, "internal_error"))
-    response = jsonify(error_body(code, message, errors))
-    response.status_code = code
+    response = _answer(code, message, errors)
     # Keep what werkzeug knows about the error: `Allow` on 405, `Retry-After` on 429 ...
     for name, value in error.get_headers():
         if name.lower() != "content-type":
@@ -114,9 +137,7 @@ def domain_error_response(error: DomainError):
         errors = {
             field: [translate(text, **error.params) for text in texts] for field, texts in error.errors.items()
         }
-    response = jsonify(error_body(error.http_status, message, errors))
-    response.status_code = error.http_status
-    return response
+    return _answer(error.http_status, message, errors)
 
 
 def abort_json(code: int, message_key: str, errors: dict | None = None, headers: dict | None = None, **params):
@@ -134,9 +155,7 @@ def abort_json(code: int, message_key: str, errors: dict | None = None, headers:
 def validation_error_response(error: ValidationError):
     """Validation raised inside a view (a bad cursor, say): 422 like any other bad input."""
     messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-    response = jsonify(error_body(422, translate("invalid_input"), flatten_errors(messages)))
-    response.status_code = 422
-    return response
+    return _answer(422, translate("invalid_input"), flatten_errors(messages))
 
 
 def database_unavailable(error: DBAPIError):
@@ -144,10 +163,7 @@ def database_unavailable(error: DBAPIError):
     if not error.connection_invalidated:
         raise error
     log.warning("database connection lost; the pool is being replaced")
-    response = jsonify(error_body(503, translate("database_unavailable")))
-    response.status_code = 503
-    response.headers["Retry-After"] = "1"
-    return response
+    return _answer(503, translate("database_unavailable"), headers={"Retry-After": "1"})
 
 
 # SQLSTATEs of a row that collides with another (unique) or lost its parent meanwhile
@@ -166,9 +182,7 @@ def integrity_conflict(error: IntegrityError):
     text = str(original)
     if sqlstate not in CONFLICT_SQLSTATES and not text.startswith(("UNIQUE constraint failed", "FOREIGN KEY constraint failed")):
         raise error
-    response = jsonify(error_body(409, translate("conflict_duplicate")))
-    response.status_code = 409
-    return response
+    return _answer(409, translate("conflict_duplicate"))
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -106,17 +106,30 @@ def counters() -> Counters:
     return current_app.extensions["throttle"]
 
 
-def count(*checks: tuple[str, str]) -> Grant:
+@dataclass(frozen=True)
+class Allowance:
+    """A counter whose limit may be set per key (an Open311 key's own), else by the setting."""
+
+    setting: str
+    limit: str | None = None
+
+    def __str__(self) -> str:
+        return self.setting
+
+
+def count(*checks: tuple[str | Allowance, str]) -> Grant:
     """Count one attempt on each `(setting, key)` counter; raise `Throttled` when any is spent.
 
-    `setting` names an app setting whose value is a limit such as "5 per 15 minutes". When a
-    counter is over its limit, the attempts just counted are taken back, so that refused
-    requests do not prolong a lock-out.
+    `setting` names an app setting whose value is a limit such as "5 per 15 minutes" (or is an
+    `Allowance` carrying its own). When a counter is over its limit, the attempts just counted
+    are taken back, so that refused requests do not prolong a lock-out.
     """
     store = counters()
     grant = Grant(store)
     for setting, key in checks:
-        item = _limit(current_app.config[setting])
+        text = setting.limit if isinstance(setting, Allowance) and setting.limit else current_app.config[str(setting)]
+        setting = str(setting)
+        item = _limit(text)
         value, resets_at = store.incr(item, f"{setting}:{key}", 1)
         grant.hits.append((item, f"{setting}:{key}"))
         if value > item.amount:

@@ -13,14 +13,28 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, ForeignKey, String, Text, select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    String,
+    Text,
+    bindparam,
+    false,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, utcnow
 from .errors import Conflict, Invalid
+from .prepared import PreparedSelect
+from .reference import Category
+from .reports import OPEN_STATUSES, REPORT_KINDS, Report, ReportPolicy, submit_report
 
 # A key's name is what operators type: short, no spaces.
 KEY_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,79}$")
@@ -198,7 +212,7 @@ def check_attributes(service_code: str, given: dict[str, list[str]]) -> dict[str
         if not values:
             continue
         if any(len(v) > MAX_ATTRIBUTE_LENGTH for v in values):
-            raise Invalid(field, "too_long", max=MAX_ATTRIBUTE_LENGTH)
+            raise Invalid(field, "attribute_too_long", max=MAX_ATTRIBUTE_LENGTH)
         if attribute.datatype == "multivaluelist":
             allowed = {v.key for v in attribute.values}
             if any(v not in allowed for v in values):
@@ -218,5 +232,162 @@ def check_attributes(service_code: str, given: dict[str, list[str]]) -> dict[str
         checked[code] = value
     for attribute in defined.values():
         if attribute.required and attribute.code not in checked:
-            raise Invalid(f"attribute[{attribute.code}]", "required")
+            raise Invalid(f"attribute[{attribute.code}]", "attribute_required")
     return checked
+
+
+# ---------------------------------------------------------------------------------------
+# Filing and reading requests
+# ---------------------------------------------------------------------------------------
+
+# GeoReport v2: a list answers at most 1,000 requests, of the last 90 days unless asked otherwise.
+MAX_REQUESTS = 1000
+DEFAULT_WINDOW = timedelta(days=90)
+MAX_DESCRIPTION = 2000
+MAX_ADDRESS = 500
+MAX_MEDIA_URL = 2000
+
+# Open311 knows two states; a pending unsafe place is open (it waits for the moderators).
+OPEN_REQUEST_STATUSES = ("pending", *OPEN_STATUSES)
+
+
+def request_status(report_status: str) -> str:
+    return "open" if report_status in OPEN_REQUEST_STATUSES else "closed"
+
+
+# Turns an address into a point inside the city, or None; configured by the API (api.open311.geocoding).
+Geocoder = Callable[[str], "tuple[float, float] | None"]
+
+
+@dataclass(frozen=True)
+class RequestFiling:
+    service_code: str
+    lat: float | None = None
+    lon: float | None = None
+    address_string: str | None = None
+    address_id: str | None = None
+    description: str | None = None
+    attributes: dict[str, list[str]] | None = None
+    media_url: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+
+
+def service_category(session: Session, service_code: str) -> Category:
+    category = session.get(Category, service_code) if service_code else None
+    if category is None or category.kind not in REPORT_KINDS:
+        raise Invalid("service_code", "unknown_service")
+    return category
+
+
+def file_request(session: Session, key: Open311Key, policy: ReportPolicy, filing: RequestFiling, geocode: Geocoder | None) -> Report:
+    """A service request from an outside system: a report like any other, plus what Open311 carried.
+
+    Everything is checked before anything is written: an unknown service or attribute, a
+    point outside the city, an address nobody can place: `Invalid`, nothing stored.
+    """
+    category = service_category(session, filing.service_code)
+    attributes = check_attributes(category.code, filing.attributes or {})
+    lat, lon = filing.lat, filing.lon
+    if (lat is None) != (lon is None):
+        raise Invalid("long" if lon is None else "lat", "coordinate_missing")
+    if lat is None:
+        if filing.address_string:
+            point = geocode(filing.address_string) if geocode is not None else None
+            if point is None:
+                raise Invalid("address_string", "address_not_placed")
+            lat, lon = point
+        else:
+            raise Invalid("lat", "location_required")
+    # Open311 makes the description optional; a report always says what it is about.
+    description = (filing.description or "").strip() or category.name_de
+    report = submit_report(
+        session, None, policy, kind=category.kind, category=category.code, description=description, lat=lat, lon=lon
+    )
+    now = utcnow()
+    session.add(
+        Open311Request(
+            report_id=report.id,
+            key_id=key.id,
+            address_string=filing.address_string,
+            address_id=filing.address_id,
+            media_url=filing.media_url,
+            attributes=attributes or None,
+            device_id=filing.device_id,
+            account_id=filing.account_id,
+            created_at=now,
+        )
+    )
+    contact = {name: getattr(filing, name) for name in ("email", "first_name", "last_name", "phone")}
+    if any(contact.values()):
+        session.add(Open311Contact(report_id=report.id, **contact))
+    session.flush()
+    return report
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    """GET requests: `ids` (overrides everything else) or a time window with optional filters."""
+
+    start: datetime
+    end: datetime
+    ids: tuple[int, ...] | None = None
+    service_codes: tuple[str, ...] = ()
+    status: str | None = None  # "open" | "closed" | None (both)
+
+
+def _request_keys_statement(codes: int, status: str | None):
+    reports = Report.__table__
+    stmt = select(reports.c.id, reports.c.revision).where(
+        reports.c.is_public == true(),
+        reports.c.created_at >= bindparam("start", type_=Report.created_at.type),
+        reports.c.created_at <= bindparam("end", type_=Report.created_at.type),
+    )
+    if codes:
+        stmt = stmt.where(reports.c.category.in_([bindparam(f"code{i}") for i in range(codes)]))
+    if status is not None:
+        stmt = stmt.where(reports.c.is_open == (true() if status == "open" else false()))
+    # Newest first by the time requested, as the spec lists them (ix_reports_public_requested).
+    return stmt.order_by(reports.c.created_at.desc(), reports.c.id.desc()).limit(literal_column(str(MAX_REQUESTS)))
+
+
+REQUEST_KEYS = PreparedSelect(_request_keys_statement)
+
+
+def request_keys(session: Session, query: RequestQuery) -> list[tuple[int, int]]:
+    """(id, revision) of the public requests a query names, newest first, at most MAX_REQUESTS."""
+    if query.ids is not None:
+        ids = list(dict.fromkeys(query.ids))[:MAX_REQUESTS]
+        rows = session.execute(
+            select(Report.id, Report.revision).where(Report.id.in_(ids), Report.is_public.is_(True))
+        ).all()
+        return sorted(((r.id, r.revision) for r in rows), key=lambda row: row[0], reverse=True)
+    params = {"start": query.start, "end": query.end}
+    for i, code in enumerate(query.service_codes):
+        params[f"code{i}"] = code
+    rows = REQUEST_KEYS.rows(session, (len(query.service_codes), query.status), params)
+    return [(row[0], row[1]) for row in rows]
+
+
+def visible_request(session: Session, report_id: int, key: Open311Key | None) -> Report | None:
+    """A request by id: public ones to anybody, and the filing system's own while they wait."""
+    report = session.get(Report, report_id)
+    if report is None:
+        return None
+    if report.is_public:
+        return report
+    if key is not None:
+        filed_by = session.scalar(select(Open311Request.key_id).where(Open311Request.report_id == report_id))
+        if filed_by == key.id:
+            return report
+    return None
+
+
+def request_extras(session: Session, report_ids: list[int]) -> dict[int, Open311Request]:
+    if not report_ids:
+        return {}
+    return {row.report_id: row for row in session.scalars(select(Open311Request).where(Open311Request.report_id.in_(report_ids)))}

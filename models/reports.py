@@ -139,6 +139,8 @@ class Report(Revisioned, ShowsModeration, Base):
         # in space), and fetching 51 of them cost more than the whole walk.
         Index("ix_reports_page_cell", "page_cell", "is_public", "id", "lat", "lon", postgresql_include=PAGE_KEY_EXTRAS),
         Index("ix_reports_public_new", "is_public", "id", postgresql_include=("lat", "lon", *PAGE_KEY_EXTRAS)),
+        # Open311 lists (models.open311): newest requested first within a time window.
+        Index("ix_reports_public_requested", "is_public", "created_at", "id", postgresql_include=("revision",)),
         # The staff queue: open reports of a department, longest waiting first.
         Index("ix_reports_queue", "is_open", "department", "waiting_since", "id"),
         Index("ix_reports_reporter", "reporter_id", "id"),
@@ -577,7 +579,7 @@ def check_submission(session: Session, policy: ReportPolicy, kind: str, category
 
 def submit_report(
     session: Session,
-    reporter: User,
+    reporter: User | None,
     policy: ReportPolicy,
     *,
     kind: str,
@@ -587,8 +589,13 @@ def submit_report(
     lon: float,
     photos: list[ReportPhoto] = (),
 ) -> Report:
-    """File a report. `photos` are rows from `store_photo` (uploaded with it or before it)."""
-    reporter.ensure_may_contribute()
+    """File a report. `photos` are rows from `store_photo` (uploaded with it or before it).
+
+    `reporter` is None for a request an outside system filed through Open311 (models.open311):
+    nobody in the app follows it then, and its moderation has no author to tell.
+    """
+    if reporter is not None:
+        reporter.ensure_may_contribute()
     category_row = report_category(session, category, kind)
     district = check_location(policy, lat, lon)
     if len(photos) > MAX_PHOTOS:
@@ -607,7 +614,7 @@ def submit_report(
         page_cell=page_cell(lat, lon),
         status="pending" if pending else "open",
         visibility="hidden" if reasons and not pending else "visible",
-        reporter_id=reporter.id,
+        reporter_id=reporter.id if reporter is not None else None,
         confirmation_count=0,
         helped_count=0,
         not_helped_count=0,
@@ -621,11 +628,12 @@ def submit_report(
     for position, photo in enumerate(photos):
         photo.report_id = report.id
         photo.position = position
-    # The reporter hears about what happens to their own report.
-    session.add(ReportFollow(report_id=report.id, user_id=reporter.id, created_at=now))
+    if reporter is not None:
+        # The reporter hears about what happens to their own report.
+        session.add(ReportFollow(report_id=report.id, user_id=reporter.id, created_at=now))
     if reasons and not pending:
-        moderation.hide_automatically(session, report, reporter.id, reasons)
-    moderation.enqueue_new_content(session, report, reporter.id, pending=pending, reasons=reasons)
+        moderation.hide_automatically(session, report, report.reporter_id, reasons)
+    moderation.enqueue_new_content(session, report, report.reporter_id, pending=pending, reasons=reasons)
     report.refresh_public()
     report_changed(session, NOWHERE, report)
     session.flush()

@@ -42,6 +42,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('open311_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_open311_requests_key_id'), ['key_id'], unique=False)
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        # GET /open311/v2/requests: newest requested first within a window, from the index alone on PostgreSQL.
+        batch_op.create_index('ix_reports_public_requested', ['is_public', 'created_at', 'id'], unique=False,
+                              postgresql_include=['revision'])
     op.create_table('open311_contacts',
     sa.Column('report_id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=True),
@@ -55,6 +59,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('open311_contacts')
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.drop_index('ix_reports_public_requested')
     with op.batch_alter_table('open311_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_open311_requests_key_id'))
     op.drop_table('open311_requests')
