@@ -157,7 +157,17 @@ def make_engine(url: str) -> Engine:
     # No pre-ping: it costs a round trip per request (measured: a tenth of an idea-list page
     # on PostgreSQL). A connection that died with the server fails one request with 503
     # (api.errors), and SQLAlchemy then replaces the whole pool.
-    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+    #
+    # Generic plans for prepared statements (psycopg prepares a statement after its fifth run):
+    # left to itself PostgreSQL re-plans every run of a statement whose custom plans look
+    # cheaper than the generic one, which the map's merge of per-cell walks always does
+    # (its plan takes longer to make than to run: 0.79 ms to plan, 0.18 ms to execute).
+    # Measured in-process on 1,000,000 reports: the 1 km² map page 619 -> 415 µs per request.
+    # No index here is partial, so a generic plan can use every index a custom one could.
+    return create_engine(
+        url, pool_size=10, max_overflow=10, pool_recycle=1800,
+        connect_args={"options": "-c plan_cache_mode=force_generic_plan"},
+    )
 
 
 class WriterLock:

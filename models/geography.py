@@ -154,14 +154,18 @@ def degrees_around(lat: float, metres: float) -> tuple[float, float]:
 #
 # Two grids, both plain integer arithmetic on (lat, lon), so both databases index them alike:
 #
-# * the page grid (PAGE_CELL_*, about 280 m square in Dortmund) keys newest-first pages of a
-#   map box: a 1 km² box is some 20 cells, each walked by an index on (cell, id);
+# * the page grid (PAGE_CELL_*, about 1.1 km square in Dortmund) keys newest-first pages of
+#   a map box: a 1 km² box touches at most 2 x 2 cells, each walked by an index on (cell, id)
+#   that holds the point, so points outside the box are skipped inside the index. Fewer,
+#   larger cells won over many small ones on PostgreSQL, where every walked cell costs an
+#   index descent and an arm of the plan (bench/REPORTS.md: 25 cells of 280 m, 0.21 ms a
+#   page; 4 cells of 1.1 km, 0.12 ms);
 # * the cluster grid follows web-map zoom levels (4 x 4 cells per 256-pixel tile), so a
 #   cluster answer at any zoom is a handful of per-cell count rows kept up to date on writes.
 
-PAGE_CELL_LAT = 0.0025
-PAGE_CELL_LON = 0.004
-# Cells per row of the page grid's numbering (longitude spans 360 / 0.004 = 90,000 cells).
+PAGE_CELL_LAT = 0.01
+PAGE_CELL_LON = 0.016
+# Cells per row of the page grid's numbering (longitude spans 360 / 0.016 = 22,500 cells).
 PAGE_CELL_STRIDE = 100_000
 
 

@@ -1,8 +1,8 @@
-"""Newest-first pages of a map box, straight from the domain: every path gives the exact page.
+"""Newest-first pages of a map box, straight from the domain: every page is exact.
 
-On PostgreSQL a page is first taken from a few ids per cell and falls back to the merged
-statement when one cell is so dense that this cannot be known to be exact; both are driven
-here, and each page is compared with a brute-force filter.
+A box's cells are merged in one statement (SQLite: ids from the arms, then the key rows;
+PostgreSQL: key rows from each arm's own ordered, limited walk). A dense cell beside sparse
+ones, boxes cutting through cells, and cursors: each page is compared with a brute-force filter.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import insert
 
 from models import reports as domain
 from models.base import utcnow
-from models.geography import Bounds, page_cell
+from models.geography import Bounds, page_cell, page_cells
 from models.reports import Report, ReportFilters
 
 
@@ -45,13 +45,10 @@ def test_box_pages_are_exact_with_one_dense_cell_and_sparse_others(app, session,
     points = dense + sparse
     rng.shuffle(points)
     _seed(session, points)
-    merged_calls = []
+    shapes = []
     original = domain.BOX_KEYS.rows
-    monkeypatch.setattr(domain.BOX_KEYS, "rows", lambda *a, **k: merged_calls.append(1) or original(*a, **k))
+    monkeypatch.setattr(domain.BOX_KEYS, "rows", lambda session, shape, params: shapes.append(shape) or original(session, shape, params))
     expected = _brute(session, box)
-    walks = []
-    walk = domain.CELL_WALK.rows
-    monkeypatch.setattr(domain.CELL_WALK, "rows", lambda *a, **k: walks.append(1) or walk(*a, **k))
     city = domain.policy_from_config(app.config).city
     for limit in (3, 10, 50):
         seen, after = [], None
@@ -64,7 +61,43 @@ def test_box_pages_are_exact_with_one_dense_cell_and_sparse_others(app, session,
                 break
             after = page[limit - 1]
         assert seen == expected, limit
-    if session.get_bind().dialect.name == "postgresql":
-        # The dense cell made some pages fall back to the merged statement, and not all of them.
-        assert merged_calls, "the fallback was never needed"
-        assert len(merged_calls) < len(walks), "every page fell back"
+    # The box cuts through more than one cell, and each page was merged from all of them.
+    assert {shape[0] for shape in shapes} == {len(page_cells(box))} and len(page_cells(box)) > 1
+    assert all(shape[4] == (session.get_bind().dialect.name == "postgresql") for shape in shapes)
+
+
+def test_the_grid_migration_files_reports_into_the_cells_the_code_asks_for(app, session):
+    """Migration 0011 recomputes page_cell in SQL; it must agree with models.geography to the last bit."""
+    import importlib.util
+    from pathlib import Path
+
+    from sqlalchemy import select, text
+
+    from models.geography import PAGE_CELL_LAT, PAGE_CELL_LON
+
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0011_page_grid.py"
+    spec = importlib.util.spec_from_file_location("page_grid_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    rng = random.Random(11)
+    # Random points, and points on and a hair beside the grid lines, where rounding would show.
+    points = [(51.41 + rng.random() * 0.19, 7.30 + rng.random() * 0.34) for _ in range(300)]
+    for row in range(14141, 14161):
+        for column in range(11707, 11728, 2):
+            lat, lon = row * PAGE_CELL_LAT - 90.0, column * PAGE_CELL_LON - 180.0
+            points += [(lat, lon), (lat + 1e-12, lon - 1e-12), (lat - 1e-12, lon + 1e-12)]
+    _seed(session, points)
+    session.execute(text(migration.recompute_statement(session.get_bind().dialect.name, PAGE_CELL_LAT, PAGE_CELL_LON)))
+    rows = session.execute(select(Report.id, Report.lat, Report.lon, Report.page_cell)).all()
+    assert len(rows) > 300
+    assert [r.page_cell for r in rows] == [page_cell(r.lat, r.lon) for r in rows]
+
+
+def test_postgresql_connections_keep_generic_plans(session):
+    """The map's merged walk is re-planned on every run unless generic plans are forced (api.extensions)."""
+    import pytest
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    assert session.execute(text("SHOW plan_cache_mode")).scalar() == "force_generic_plan"
