@@ -221,12 +221,13 @@ class CalendarDate(fields.Date):
         return day
 
 
-class CalendarMonth(fields.String):
+class CalendarMonth(Text):
     """A calendar month (`YYYY-MM`, as written: `2026-03`, never `2026-3` or a date) within the years 2000–2999."""
 
     def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
         # ASCII digits only (`\d` would take Arabic-Indic and full-width ones too).
-        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", value):
+        if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", value):
             raise ma.ValidationError("Not a valid month (YYYY-MM).")
         if not EARLIEST.year <= int(value[:4]) <= LATEST.year:
             raise ma.ValidationError("Must lie between the years 2000 and 2999.")

@@ -14,12 +14,17 @@ from .schemas import ReportStatsArgs, ReportStatsSchema
 
 blp = Blueprint("stats", __name__, description="Statistics on reports (Dreckpetze, Angsträume)")
 
+CACHE_HEADERS = {
+    "ETag": {"description": "Strong, from the body: send it back as If-None-Match", "schema": {"type": "string"}},
+    "Cache-Control": {"description": "public, max-age=STATS_MAX_AGE (default 300)", "schema": {"type": "string"}},
+}
+
 
 @blp.route("/stats/reports")
 @public
 @blp.arguments(ReportStatsArgs(), location="query")
-@blp.response(200, ReportStatsSchema)
-@blp.alt_response(304, description="Not modified (If-None-Match with the answer's ETag)")
+@blp.response(200, ReportStatsSchema, headers=CACHE_HEADERS)
+@blp.alt_response(304, description="Not modified (If-None-Match with the answer's ETag)", headers=CACHE_HEADERS)
 def report_stats(args):
     """Public reports (not duplicates) filed per month (Europe/Berlin), category and district; how many are resolved
     and how fast (median); the share of "it helped"; litter against the same months a year earlier.

@@ -71,7 +71,7 @@ class ReportStatsSchema(ma.Schema):
         allow_none=True,
         metadata={
             "description": "Median of resolved_at − created_at over the resolved ones, each time cut to whole hours below "
-            "48 h and to whole days (24, 48 … hours) beyond: exact to the hour under two days, to the day above. null when none is resolved",
+            "48 h and to whole days (48, 72 … hours) beyond: exact to the hour under two days, to the day above. null when none is resolved",
         },
     )
     feedback = fields.Nested(FeedbackStatsSchema)
