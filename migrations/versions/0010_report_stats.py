@@ -51,19 +51,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('month', 'district', 'category', 'kind', name=op.f('pk_report_stats')),
     sqlite_with_rowid=False,
     )
-    dialect = op.get_bind().dialect.name
+    fill(op.execute, op.get_bind().dialect.name)
+
+
+def fill(execute, dialect: str) -> None:
+    """Count the reports already there into the (empty) tables; tests run it on their own."""
     if dialect not in MONTH:  # pragma: no cover - the two databases this service runs on
         return
     month, elapsed = MONTH[dialect], ELAPSED[dialect]
     counted = f"is_public = {TRUE[dialect]} AND status <> 'duplicate'"
-    op.execute(
+    execute(
         "INSERT INTO report_stats (month, district, category, kind, filed, resolved, helped, not_helped)"
         f" SELECT {month}, district, category, kind, COUNT(*), SUM(CASE WHEN status = 'resolved' THEN 1 ELSE 0 END),"
         f" SUM(helped_count), SUM(not_helped_count) FROM reports WHERE {counted}"
         f" GROUP BY {month}, district, category, kind"
     )
     bucket = f"CASE WHEN {elapsed} < 0 THEN 0 WHEN {elapsed} < 172800 THEN {elapsed} / 3600 ELSE {elapsed} / 86400 * 24 END"
-    op.execute(
+    execute(
         "INSERT INTO report_resolve_times (month, district, kind, bucket, count)"
         " SELECT month, district, kind, bucket, COUNT(*) FROM"
         f" (SELECT {month} AS month, district, kind, {bucket} AS bucket FROM reports"
