@@ -16,7 +16,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from models.base import utcnow
-from models.idempotency import IdempotencyRecord
+from models.idempotency import IdempotencyRecord, user_owner
 
 from .errors import abort_json
 from .extensions import db
@@ -30,8 +30,9 @@ def _fingerprint() -> str:
     digest.update(request.method.encode())
     digest.update(request.path.encode())
     digest.update(b"\0")
-    if request.mimetype == "multipart/form-data":
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         # A retried upload has a new boundary: the same fields and files make the same request.
+        # (And a form read already, to find whose key it is, has no raw body left to hash.)
         _digest_form(digest)
     else:
         digest.update(request.get_data(cache=True))
@@ -58,20 +59,18 @@ class StoredAnswer:
     headers: dict
 
 
-def _claim_key(user_id: int, key: str, fingerprint: str) -> StoredAnswer | None:
+def _claim_key(owner: str, user_id: int | None, key: str, fingerprint: str) -> StoredAnswer | None:
     """Reserve the key in its own short transaction; return a finished answer to replay.
 
     Raises 409 while another request holds the key and 422 when it was used for another body.
     """
     session = db.session
     for _ in range(3):
-        record = session.get(IdempotencyRecord, (user_id, key), populate_existing=True)
+        record = session.get(IdempotencyRecord, (owner, key), populate_existing=True)
         now = utcnow()
         if record is not None and (record.is_expired(now) or record.is_abandoned(now)):
             session.execute(
-                delete(IdempotencyRecord).where(
-                    IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
-                )
+                delete(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
             )
             session.commit()
             record = None
@@ -86,7 +85,7 @@ def _claim_key(user_id: int, key: str, fingerprint: str) -> StoredAnswer | None:
             if answer is None:
                 abort_json(409, "idempotency_in_flight")
             return answer
-        session.add(IdempotencyRecord(user_id=user_id, key=key, request_fingerprint=fingerprint))
+        session.add(IdempotencyRecord(owner=owner, user_id=user_id, key=key, request_fingerprint=fingerprint))
         try:
             session.commit()
             return None
@@ -96,11 +95,9 @@ def _claim_key(user_id: int, key: str, fingerprint: str) -> StoredAnswer | None:
     abort_json(409, "idempotency_in_flight")
 
 
-def _release_key(user_id: int, key: str) -> None:
+def _release_key(owner: str, key: str) -> None:
     db.session.rollback()
-    db.session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-    )
+    db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key))
     db.session.commit()
 
 
@@ -139,8 +136,18 @@ def one_statement_write(view):
     return wrapper
 
 
-def writes(func=None, *, idempotent: bool = False):
-    """Commit the view's changes after a successful answer; roll back on any error."""
+def _account_owner() -> tuple[str, int]:
+    user = require_user()
+    return user_owner(user.id), user.id
+
+
+def writes(func=None, *, idempotent: bool = False, owner=_account_owner):
+    """Commit the view's changes after a successful answer; roll back on any error.
+
+    `idempotent`: a request with `Idempotency-Key` is answered once; `owner()` says whose key
+    it is (`(owner, user id or None)`; the account by default, an Open311 key there) and
+    refuses the request (401/403) before any key is claimed.
+    """
 
     def decorate(view):
         @wraps(view)
@@ -160,22 +167,21 @@ def writes(func=None, *, idempotent: bool = False):
 
             if not (0 < len(key) <= 255 and key.isprintable() and key.isascii()):
                 abort_json(422, "idempotency_key_invalid", errors={"Idempotency-Key": ["idempotency_key_invalid"]})
-            user = require_user()
-            user_id = user.id
-            finished = _claim_key(user_id, key, _fingerprint())
+            scope, user_id = owner()
+            finished = _claim_key(scope, user_id, key, _fingerprint())
             if finished is not None:
                 return _replay(finished)
             try:
                 response = _run(view, args, kwargs)
             except BaseException:
-                _release_key(user_id, key)
+                _release_key(scope, key)
                 raise
             if response.status_code >= 400:
-                _release_key(user_id, key)
+                _release_key(scope, key)
                 return response
-            record = db.session.get(IdempotencyRecord, (user_id, key))
+            record = db.session.get(IdempotencyRecord, (scope, key))
             if record is None:  # taken over as abandoned meanwhile: store the answer anyway
-                record = IdempotencyRecord(user_id=user_id, key=key, request_fingerprint=_fingerprint())
+                record = IdempotencyRecord(owner=scope, user_id=user_id, key=key, request_fingerprint=_fingerprint())
                 db.session.add(record)
             record.completed_at = utcnow()
             record.response_status = response.status_code

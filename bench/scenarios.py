@@ -252,6 +252,10 @@ def _reports(name: str, database: str, reports: int, reference: str | None, desc
             # computation from the kept counts is timed in-process (bench/REPORTS.md).
             Endpoint("stats whole city, two years", f"/api/v1/stats/reports?from={STATS_FROM}&to={STATS_TO}",
                      target_ratio=0.5 if reference else None),
+            # GeoReport v2's defaults: the newest 1,000 requests of the last 90 days.
+            Endpoint("open311 requests.json, spec defaults", "/open311/v2/requests.json",
+                     target_ratio=0.1 if reference else None),
+            Endpoint("open311 requests.xml, spec defaults", "/open311/v2/requests.xml"),
         ],
     )
 

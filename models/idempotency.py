@@ -15,10 +15,17 @@ ABANDONED_AFTER = timedelta(minutes=5)
 
 
 class IdempotencyRecord(Base):
+    """One client's answer to one `Idempotency-Key`.
+
+    Keys are the client's own, so they are scoped by who sent them: `owner` is `user:<id>` for
+    an account, `open311:<id>` for an Open311 key. The account's records go with the account.
+    """
+
     __tablename__ = "idempotency_records"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(40), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     request_fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     completed_at: Mapped[datetime | None]
@@ -31,6 +38,14 @@ class IdempotencyRecord(Base):
 
     def is_abandoned(self, now: datetime) -> bool:
         return self.completed_at is None and now - self.created_at > ABANDONED_AFTER
+
+
+def user_owner(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def open311_owner(key_id: int) -> str:
+    return f"open311:{key_id}"
 
 
 def purge_expired(session: Session) -> int:

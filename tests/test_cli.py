@@ -91,8 +91,8 @@ def test_db_purge_forgets_expired_idempotency_answers(clean_app, make_user, sess
     user = make_user()
     session.add_all(
         [
-            IdempotencyRecord(user_id=user.id, key="old", request_fingerprint="a" * 64, created_at=utcnow() - timedelta(hours=25)),
-            IdempotencyRecord(user_id=user.id, key="new", request_fingerprint="b" * 64, created_at=utcnow()),
+            IdempotencyRecord(owner=f"user:{user.id}", user_id=user.id, key="old", request_fingerprint="a" * 64, created_at=utcnow() - timedelta(hours=25)),
+            IdempotencyRecord(owner=f"user:{user.id}", user_id=user.id, key="new", request_fingerprint="b" * 64, created_at=utcnow()),
         ]
     )
     session.commit()

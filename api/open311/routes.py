@@ -22,6 +22,7 @@ from api.throttle import Allowance, attempt
 from api.transactions import writes
 from models import open311 as domain
 from models.base import utcnow
+from models.idempotency import open311_owner
 from models.reference import Category
 from models.reports import REPORT_KINDS
 
@@ -264,17 +265,27 @@ def _form():
     return merged
 
 
-@blp.post(f"/requests.{FORMAT}")
-@accepts(*FORM_TYPES)
-@writes
-def file_request(fmt):
+def _filing_key() -> domain.Open311Key:
     if request.content_length and request.mimetype not in FORM_TYPES:
         abort_json(415, "open311_form_only")
-    values = _form()
-    fields = _load(FilingForm(), {name: values.get(name) for name in values if not name.startswith("attribute")})
-    key = domain.active_key(db.session, fields.get("api_key"))
+    key = domain.active_key(db.session, _form().get("api_key"))
     if key is None:
         abort_json(403, "open311_invalid_key")
+    return key
+
+
+def _key_owner() -> tuple[str, None]:
+    # A retried filing (same Idempotency-Key, same form) is answered once, per Open311 key.
+    return open311_owner(_filing_key().id), None
+
+
+@blp.post(f"/requests.{FORMAT}")
+@accepts(*FORM_TYPES)
+@writes(idempotent=True, owner=_key_owner)
+def file_request(fmt):
+    key = _filing_key()
+    values = _form()
+    fields = _load(FilingForm(), {name: values.get(name) for name in values if not name.startswith("attribute")})
     attempt((Allowance("OPEN311_KEY_RATE_LIMIT", key.rate_limit), key.name))
     _check_jurisdiction()
     filing = domain.RequestFiling(

@@ -483,13 +483,13 @@ def test_idempotency_key_in_flight_is_409_and_expires_after_a_day(client, make_u
     body = json.dumps(IDEA).encode()
     # As if the same request were still running in another worker.
     fingerprint = hashlib.sha256(b"POST/api/v1/ideas\0" + body).hexdigest()
-    session.add(IdempotencyRecord(user_id=user.id, key="busy", request_fingerprint=fingerprint, created_at=utcnow()))
+    session.add(IdempotencyRecord(owner=f"user:{user.id}", user_id=user.id, key="busy", request_fingerprint=fingerprint, created_at=utcnow()))
     session.commit()
     r = client.post("/api/v1/ideas", data=body, content_type="application/json", headers={**user.headers, "Idempotency-Key": "busy"})
     assert r.status_code == 409
     first = client.post("/api/v1/ideas", json=IDEA, headers={**user.headers, "Idempotency-Key": "old"})
     assert first.status_code == 201
-    record = session.get(IdempotencyRecord, (user.id, "old"))
+    record = session.get(IdempotencyRecord, (f"user:{user.id}", "old"))
     session.refresh(record)
     record.created_at = utcnow() - timedelta(hours=25)
     session.commit()

@@ -225,3 +225,22 @@ def test_text_that_could_break_xml_comes_back_escaped_and_well_formed(client, op
         assert request.findtext("description") == description.replace("\x07", "\ufffd").replace("\x1b", "\ufffd")
         assert request.findtext("address") == "<Alter Markt> & Co"
     assert client.get(f"{BASE}/requests/{report_id}.json").get_json()[0]["description"] == description
+
+
+def test_a_retried_filing_with_the_same_idempotency_key_is_answered_once(client, session, open311_key):
+    key = open311_key()
+    other = open311_key("ordnungsamt")
+    headers = {"Idempotency-Key": "crm-4711"}
+    first = client.post(f"{BASE}/requests.json", data=filing(key), headers=headers)
+    again = client.post(f"{BASE}/requests.json", data=filing(key), headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    assert rows(session, Report) == 1
+    # The same key with another form: refused in the specification's shape, nothing stored.
+    r = client.post(f"{BASE}/requests.json", data=filing(key, description="Etwas anderes"), headers=headers)
+    assert r.status_code == 400 and r.get_json()[0]["description"].startswith("Idempotency-Key:")
+    # Keys are each client's own: another system may use the same one.
+    assert client.post(f"{BASE}/requests.json", data=filing(other), headers=headers).status_code == 200
+    # A refused key is refused before any Idempotency-Key is looked at.
+    assert client.post(f"{BASE}/requests.json", data=filing("o311_nope"), headers=headers).status_code == 403
+    assert rows(session, Report) == 2
