@@ -65,6 +65,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     _register_blueprints(app, api)
 
+    from console import init_console
+
+    init_console(app)
+
     from .cli import register_cli
 
     register_cli(app)

@@ -101,6 +101,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPEN311_CONTACT": os.environ.get("OPEN311_CONTACT", "Stadt Dortmund, Dortmund-App <open311@dortmund.example>"),
         "OPEN311_KEY_SERVICE": os.environ.get("OPEN311_KEY_SERVICE", "API-Schlüssel auf Anfrage bei der Stadt Dortmund (open311@dortmund.example)"),
         "OPEN311_KEY_RATE_LIMIT": os.environ.get("OPEN311_KEY_RATE_LIMIT", "600 per hour"),
+        # Staff console (console/): how long a login lasts, whether every account (not only
+        # admins) must use a second factor, and the map tiles of its report pages (none:
+        # the district outline is drawn instead).
+        "CONSOLE_SESSION_MINUTES": _int("CONSOLE_SESSION_MINUTES", 480),
+        "CONSOLE_REQUIRE_2FA": os.environ.get("CONSOLE_REQUIRE_2FA", "0") not in ("", "0", "false", "no", "off"),
+        "CONSOLE_TILE_URL": os.environ.get("CONSOLE_TILE_URL") or None,
         # Address-only Open311 requests need a geocoder: none (refused, 400) or nominatim.
         "GEOCODER": os.environ.get("GEOCODER", "none"),
         "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),

@@ -1,8 +1,9 @@
 """One error shape for every error: `{code, status, message, errors}`.
 
 Except under /open311/, where GeoReport v2 fixes its own (`[{code, description}]`, in the
-format the path asks for): the same handlers answer there through `_answer`, so every error
-of every kind takes the Open311 shape on those paths and no other.
+format the path asks for), and under /console/, where errors are pages: those packages
+register a renderer for their prefix, and the same handlers answer there through `_answer`,
+so every error of every kind takes that shape on those paths and no other.
 """
 from __future__ import annotations
 
@@ -74,18 +75,20 @@ def _strip_locations(messages: dict) -> dict:
     return messages
 
 
-OPEN311_PREFIX = "/open311/"
+# Paths whose errors another shape fixes: prefix -> renderer(code, message, errors, headers).
+ERROR_RENDERERS: dict[str, object] = {}
+
+
+def register_error_renderer(prefix: str, renderer) -> None:
+    """Open311 (its specification's shape) and the console (an HTML page) answer errors their way."""
+    ERROR_RENDERERS[prefix] = renderer
 
 
 def _answer(code: int, message: str, errors: dict | None = None, headers: dict | None = None):
-    if has_request_context() and request.path.startswith(OPEN311_PREFIX):
-        from .open311.documents import error_answer
-
-        # The field and what is wrong with it say more than the general message.
-        description = "; ".join(f"{field}: {' '.join(translate(t) for t in texts)}" for field, texts in errors.items()) if errors else message
-        # The specification answers refused input with 400 (this API's 422).
-        status = 400 if code == 422 else code
-        return error_answer("xml" if request.path.endswith(".xml") else "json", status, description, headers)
+    if has_request_context():
+        for prefix, renderer in ERROR_RENDERERS.items():
+            if request.path.startswith(prefix):
+                return renderer(code, message, errors, headers)
     response = jsonify(error_body(code, message, errors))
     response.status_code = code
     for name, value in (headers or {}).items():

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import orjson
-from flask import Response, current_app
+from flask import Response, current_app, request
 from sqlalchemy import select
 
+from api.errors import register_error_renderer
 from api.extensions import db
 from api.fragments import FragmentCache
 from api.presenters import photo_url
@@ -83,6 +84,20 @@ def error_answer(fmt: str, code: int, description: str, headers: dict | None = N
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def render_error(code: int, message: str, errors: dict | None, headers: dict | None) -> Response:
+    """Every error under /open311/ (api.errors): `[{code, description}]` in the path's format."""
+    from api.i18n import translate
+
+    # The field and what is wrong with it say more than the general message.
+    description = "; ".join(f"{field}: {' '.join(translate(t) for t in texts)}" for field, texts in errors.items()) if errors else message
+    # The specification answers refused input with 400 (this API's 422).
+    status = 400 if code == 422 else code
+    return error_answer("xml" if request.path.endswith(".xml") else "json", status, description, headers)
+
+
+register_error_renderer("/open311/", render_error)
 
 
 # ---------------------------------------------------------------------------------------

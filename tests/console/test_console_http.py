@@ -1,0 +1,217 @@
+"""The staff console over HTTP (no browser): login, who gets in, CSRF, sessions that end, 2FA, the queue.
+
+The browser tests (tests/console/test_console_browser.py) drive the same pages in chromium.
+"""
+from __future__ import annotations
+
+import re
+
+import pyotp
+from sqlalchemy import select
+
+from models.ideas import Idea
+from models.moderation import ModerationDecision
+from models.two_factor import TwoFactor
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path="/console/login") -> str:
+    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def login(client, user, follow=False):
+    token = csrf_token(client)
+    return client.post("/console/login", data={"email": user.email, "password": user.password, "csrf_token": token},
+                       follow_redirects=follow)
+
+
+def test_pages_need_a_login_and_a_resident_is_refused(client, make_user):
+    r = client.get("/console/moderation")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/console/login")
+    resident = make_user()
+    r = login(client, resident)
+    assert r.status_code == 403 and "nur für Moderation" in r.get_data(as_text=True)
+    assert client.get("/console/moderation").status_code == 302
+
+
+def test_a_wrong_password_is_401_and_counts_toward_the_api_s_login_throttle(client, make_user, app):
+    moderator = make_user("moderator")
+    for _ in range(5):
+        token = csrf_token(client)
+        r = client.post("/console/login", data={"email": moderator.email, "password": "wrong", "csrf_token": token})
+        assert r.status_code == 401
+    token = csrf_token(client)
+    r = client.post("/console/login", data={"email": moderator.email, "password": moderator.password, "csrf_token": token})
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    # The same counters as POST /api/v1/auth/login.
+    assert client.post("/api/v1/auth/login", json={"email": moderator.email, "password": moderator.password}).status_code == 429
+
+
+def test_a_moderator_approves_a_pending_idea_and_it_is_logged(client, make_user, session, flow):
+    author = make_user()
+    idea = flow.submit(author)
+    moderator = make_user("moderator")
+    assert login(client, moderator).status_code == 302
+    page = client.get("/console/moderation").get_data(as_text=True)
+    assert flow.client is client and IDEA_TITLE_FRAGMENT in page
+    token = CSRF.search(page).group(1)
+    r = client.post("/console/moderation/decisions", data={
+        "csrf_token": token, "target_type": "idea", "target_id": idea["id"], "action": "approve", "reason_code": "ok"})
+    assert r.status_code == 302
+    session.expire_all()
+    assert session.get(Idea, idea["id"]).status == "published"
+    decision = session.scalars(select(ModerationDecision)).one()
+    assert (decision.action, decision.moderator_id) == ("approve", moderator.id)
+    assert f"{idea['id']}" in client.get("/console/moderation/log").get_data(as_text=True)
+    # The same refusal as the API, with its status: approving twice does not fit the state.
+    r = client.post("/console/moderation/decisions", data={
+        "csrf_token": token, "target_type": "idea", "target_id": idea["id"], "action": "approve", "reason_code": "ok"})
+    assert r.status_code == 409 and 'role="alert"' in r.get_data(as_text=True)
+
+
+IDEA_TITLE_FRAGMENT = "Phoenix-Sees"
+
+
+def test_a_forged_or_missing_csrf_token_is_400_and_changes_nothing(client, make_user, session, flow):
+    idea = flow.submit(make_user())
+    moderator = make_user("moderator")
+    login(client, moderator)
+    for token in (None, "forged-token"):
+        data = {"target_type": "idea", "target_id": idea["id"], "action": "approve", "reason_code": "ok"}
+        if token:
+            data["csrf_token"] = token
+        r = client.post("/console/moderation/decisions", data=data)
+        assert r.status_code == 400 and "nichts geändert" in r.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Idea, idea["id"]).status == "pending"
+    assert session.scalars(select(ModerationDecision)).all() == []
+    # A login form without its token logs nobody in.
+    client.post("/console/logout", data={"csrf_token": csrf_token(client, "/console/moderation")})
+    r = client.post("/console/login", data={"email": moderator.email, "password": moderator.password})
+    assert r.status_code == 400
+
+
+def test_a_block_or_a_lost_role_ends_the_session_at_once(client, make_user, session):
+    from models.users import User, UserRole
+
+    moderator = make_user("moderator")
+    login(client, moderator)
+    assert client.get("/console/moderation").status_code == 200
+    session.execute(UserRole.__table__.delete().where(UserRole.user_id == moderator.id))
+    session.commit()
+    assert client.get("/console/moderation").status_code == 302
+    other = make_user("moderator")
+    login(client, other)
+    assert client.get("/console/moderation").status_code == 200
+    from datetime import timedelta
+
+    from models.base import utcnow
+
+    session.get(User, other.id).blocked_until = utcnow() + timedelta(days=1)
+    session.commit()
+    r = client.get("/console/moderation")
+    assert r.status_code == 302
+    assert "Sitzung ist beendet" in client.get(r.headers["Location"]).get_data(as_text=True)
+
+
+def test_logout_ends_the_login_session(client, make_user):
+    moderator = make_user("moderator")
+    login(client, moderator)
+    token = csrf_token(client, "/console/moderation")
+    assert client.post("/console/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/console/moderation").status_code == 302
+
+
+def test_an_admin_must_set_up_two_factor_and_then_needs_a_code(client, make_user, session):
+    admin = make_user("admin")
+    r = login(client, admin)
+    assert r.headers["Location"] == "/console/two-factor"
+    page = client.get("/console/two-factor").get_data(as_text=True)
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
+    qr = client.get("/console/two-factor/qr.svg")
+    assert qr.status_code == 200 and qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
+    # Not logged in before the code is confirmed.
+    assert client.get("/console/moderation").status_code == 302
+    token = CSRF.search(page).group(1)
+    assert client.post("/console/two-factor", data={"csrf_token": token, "code": "000000"}).status_code == 422
+    r = client.post("/console/two-factor", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()})
+    assert r.status_code == 200
+    codes = re.findall(r"<code>([0-9a-f]{6}-[0-9a-f]{6})</code>", r.get_data(as_text=True))
+    assert len(codes) == 10
+    assert client.get("/console/moderation").status_code == 200
+    stored = session.get(TwoFactor, admin.id)
+    assert stored.confirmed_at is not None and codes[0] not in str(stored.recovery_hashes)
+    client.post("/console/logout", data={"csrf_token": csrf_token(client, "/console/moderation")})
+    # Next time: password, then a code. The code just used is not accepted again.
+    assert login(client, admin).headers["Location"] == "/console/login/code"
+    token = csrf_token(client, "/console/login/code")
+    assert client.post("/console/login/code", data={"csrf_token": token, "code": "123456"}).status_code == 401
+    assert client.post("/console/login/code", data={"csrf_token": token, "code": codes[0]}).status_code == 302
+    assert client.get("/console/moderation").status_code == 200
+    client.post("/console/logout", data={"csrf_token": csrf_token(client, "/console/moderation")})
+    login(client, admin)
+    token = csrf_token(client, "/console/login/code")
+    # A recovery code works once.
+    assert client.post("/console/login/code", data={"csrf_token": token, "code": codes[0]}).status_code == 401
+
+
+def test_pages_carry_a_strict_policy_and_no_inline_script_or_style(client, make_user, flow):
+    flow.submit(make_user())
+    moderator = make_user("moderator")
+    for path in ("/console/login",):
+        r = client.get(path)
+        assert "script-src 'self'" in r.headers["Content-Security-Policy"] and "unsafe-inline" not in r.headers["Content-Security-Policy"]
+    login(client, moderator)
+    for path in ("/console/moderation", "/console/moderation/log", "/console/two-factor"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        html = r.get_data(as_text=True)
+        assert "unsafe" not in r.headers["Content-Security-Policy"]
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+        assert " style=" not in html and "<style" not in html, path
+        assert r.headers["Cache-Control"] == "no-store"
+    cookie = client.get_cookie("console_session", path="/console")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_staff_move_a_report_through_its_statuses_and_mark_a_duplicate(client, make_user, session):
+    from models.reports import Report, ReportUpdate
+    from tests.reports.helpers import LITTER, file_report
+
+    resident = make_user()
+    original = file_report(client, resident)
+    second = file_report(client, make_user(), **{"lat": LITTER["lat"] + 0.0001})
+    staff = make_user("staff")
+    assert login(client, staff).headers["Location"] == "/console/"
+    listing = client.get("/console/reports").get_data(as_text=True)
+    assert f'/console/reports/{original["id"]}"' in listing and f'/console/reports/{second["id"]}"' in listing
+    page = client.get(f"/console/reports/{original['id']}").get_data(as_text=True)
+    token = CSRF.search(page).group(1)
+    for status, note in (("acknowledged", "Gesehen, die EDG ist informiert."), ("in_progress", "Abholung bestellt."), ("resolved", "Abgeholt.")):
+        r = client.post(f"/console/reports/{original['id']}/updates", data={"csrf_token": token, "status": status, "note": note})
+        assert r.status_code == 302, r.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Report, original["id"]).status == "resolved"
+    assert [u.status for u in session.query(ReportUpdate).filter_by(report_id=original["id"]).order_by(ReportUpdate.id)] == [
+        "acknowledged", "in_progress", "resolved"]
+    # Resolved is final for staff: the API's 409 and its words, nothing changed.
+    r = client.post(f"/console/reports/{original['id']}/updates", data={"csrf_token": token, "status": "in_progress", "note": "Doch nicht"})
+    assert r.status_code == 409 and 'role="alert"' in r.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Report, original["id"]).status == "resolved"
+    # The nearby candidates are offered for a duplicate.
+    page = client.get(f"/console/reports/{second['id']}").get_data(as_text=True)
+    assert f'<option value="{original["id"]}">' not in page  # resolved: no longer a candidate
+    third = file_report(client, make_user(), **{"lat": LITTER["lat"] - 0.0001})
+    page = client.get(f"/console/reports/{second['id']}").get_data(as_text=True)
+    assert f'<option value="{third["id"]}">' in page
+    r = client.post(f"/console/reports/{second['id']}/updates",
+                    data={"csrf_token": token, "status": "duplicate", "note": "Schon gemeldet.", "duplicate_of": third["id"]})
+    assert r.status_code == 302
+    session.expire_all()
+    assert (session.get(Report, second["id"]).status, session.get(Report, second["id"]).duplicate_of) == ("duplicate", third["id"])
+    # A moderator without the staff role does not get the reports pages.
+    client.post("/console/logout", data={"csrf_token": token})
+    login(client, make_user("moderator"))
+    assert client.get("/console/reports").status_code == 403
