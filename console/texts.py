@@ -105,6 +105,16 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "Keys: a = approve, r = reject, h = hide (in the focused item)"),
 }
 
+
+
+def register_texts(texts: dict[str, tuple[str, str]]) -> None:
+    """Each page module brings its own words ({key: (German, English)})."""
+    for key, pair in texts.items():
+        if key in TEXTS and TEXTS[key] != pair:
+            raise ValueError(f"console text {key!r} defined twice with different words")
+        TEXTS[key] = pair
+
+
 REASON_CODES = {
     "ok": ("In Ordnung", "OK"),
     "spam": ("Spam", "Spam"),
