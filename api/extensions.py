@@ -44,6 +44,8 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.read_engine: Engine | None = None
+        # PostgreSQL only: reads whose plans must not be remade on every run (see make_engine).
+        self.generic_plan_engine: Engine | None = None
         self.session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
         self._threads = threading.local()
 
@@ -55,7 +57,14 @@ class Database:
         self.read_engine = (
             self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.engine.dialect.name == "postgresql" else None
         )
+        if self.generic_plan_engine is not None:
+            self.generic_plan_engine.dispose()
+        self.generic_plan_engine = (
+            make_engine(app.config["DATABASE_URL"], generic_plans=True).execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql" else None
+        )
         self._kept().close()
+        self._kept("generic").close()
         self.session.remove()
         self.session.configure(bind=self.engine)
         app.extensions["database"] = self
@@ -78,16 +87,46 @@ class Database:
                     kept.session.expunge_all()
                 else:
                     kept.close()
+                self._forget_generic(exc)
                 return
             self.session.remove()
+            self._forget_generic(exc)
 
-    def _kept(self) -> _KeptSession:
-        kept = getattr(self._threads, "kept", None)
+    def _kept(self, name: str = "kept") -> _KeptSession:
+        kept = getattr(self._threads, name, None)
         if kept is None:
-            kept = self._threads.kept = _KeptSession()
+            kept = _KeptSession()
+            setattr(self._threads, name, kept)
             # A thread that ends gives its connection back to the pool.
             weakref.finalize(threading.current_thread(), kept.close)
         return kept
+
+    def _forget_generic(self, exc) -> None:
+        kept = getattr(self._threads, "generic", None)
+        if kept is not None and kept.session is not None:
+            if exc is None and not g.get("database_failed"):
+                kept.session.expunge_all()
+            else:
+                kept.close()
+
+    def generic_plan_session(self) -> Session | None:
+        """PostgreSQL: a session on connections that always use generic plans (None elsewhere).
+
+        For read statements whose plan takes longer to make than to run and does not depend
+        on their values (the map's merge of per-cell walks). Statements whose best plan does
+        depend on the values (a box as big as the city: read it all by id) stay on the
+        request's own session, where PostgreSQL plans each run for its values.
+        """
+        if self.generic_plan_engine is None:
+            return None
+        kept = self._kept("generic")
+        now = time.monotonic()
+        if kept.session is not None and now - kept.since > self.KEPT_SESSION_SECONDS:
+            kept.close()
+        if kept.session is None:
+            kept.session = Session(bind=self.generic_plan_engine, expire_on_commit=False)
+            kept.since = now
+        return kept.session
 
     def read_only_request(self) -> bool:
         """Serve this request's queries without a transaction where the database allows it.
@@ -112,7 +151,7 @@ class Database:
         return True
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, generic_plans: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -158,16 +197,18 @@ def make_engine(url: str) -> Engine:
     # on PostgreSQL). A connection that died with the server fails one request with 503
     # (api.errors), and SQLAlchemy then replaces the whole pool.
     #
-    # Generic plans for prepared statements (psycopg prepares a statement after its fifth run):
-    # left to itself PostgreSQL re-plans every run of a statement whose custom plans look
-    # cheaper than the generic one, which the map's merge of per-cell walks always does
-    # (its plan takes longer to make than to run: 0.79 ms to plan, 0.18 ms to execute).
-    # Measured in-process on 1,000,000 reports: the 1 km² map page 619 -> 415 µs per request.
-    # No index here is partial, so a generic plan can use every index a custom one could.
-    return create_engine(
-        url, pool_size=10, max_overflow=10, pool_recycle=1800,
-        connect_args={"options": "-c plan_cache_mode=force_generic_plan"},
-    )
+    # `generic_plans`: connections whose prepared statements (psycopg prepares a statement
+    # after its fifth run) always keep one generic plan. Left to itself PostgreSQL re-plans
+    # every run of a statement whose custom plans look cheaper than the generic one, which
+    # the map's merge of per-cell walks always does (its plan takes longer to make than to
+    # run): the 1 km² map page on 1,000,000 reports, in-process, 619 -> 415 µs per request.
+    # Only such statements run there (Database.generic_plan_session): forced on every
+    # connection, the generic plan of the whole-city page became a parallel sequential scan
+    # (486 ms instead of 0.5 ms), since a generic plan cannot know the box holds everything.
+    if generic_plans:
+        return create_engine(url, pool_size=2, max_overflow=8, pool_recycle=1800,
+                             connect_args={"options": "-c plan_cache_mode=force_generic_plan"})
+    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
 class WriterLock:

@@ -32,7 +32,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(BENCH))
+sys.path.append(str(BENCH))  # after the project: bench/ holds modules named like packages
 
 
 def per_request_us(app, path: str, n: int, headers: dict | None = None) -> float:

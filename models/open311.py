@@ -369,8 +369,7 @@ def request_keys(session: Session, query: RequestQuery) -> list[tuple[int, int]]
     params = {"start": query.start, "end": query.end}
     for i, code in enumerate(query.service_codes):
         params[f"code{i}"] = code
-    rows = REQUEST_KEYS.rows(session, (len(query.service_codes), query.status), params)
-    return [(row[0], row[1]) for row in rows]
+    return REQUEST_KEYS.rows(session, (len(query.service_codes), query.status), params)
 
 
 def visible_request(session: Session, report_id: int, key: Open311Key | None) -> Report | None:

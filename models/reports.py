@@ -932,8 +932,14 @@ def _box_statement(cells: int, limit: int, filters: tuple[bool, ...], after: boo
 BOX_KEYS = PreparedSelect(_box_statement)
 
 
-def box_page_keys(session: Session, city: CityMap, bounds: Bounds | None, filters: ReportFilters, limit: int, after: int | None) -> list[tuple]:
-    """Key rows (KEY_COLUMNS) of public reports in a box (None: the whole city), newest first; up to limit + 1."""
+def box_page_keys(session: Session, city: CityMap, bounds: Bounds | None, filters: ReportFilters, limit: int, after: int | None,
+                  merge_session: Session | None = None) -> list[tuple]:
+    """Key rows (KEY_COLUMNS) of public reports in a box (None: the whole city), newest first; up to limit + 1.
+
+    `merge_session` runs the merge of per-cell walks where given: on PostgreSQL a session on
+    connections that keep generic plans (api.extensions), since that plan does not depend on
+    the values and takes longer to make than to run. The walk by id stays on `session`.
+    """
     box = city.bounds.clamp(bounds) if bounds is not None else city.bounds
     if box is None:
         return []
@@ -944,7 +950,8 @@ def box_page_keys(session: Session, city: CityMap, bounds: Bounds | None, filter
     cells = page_cells(box) if page_cell_count(box) <= (MAX_PAGE_CELLS_POSTGRESQL if postgresql else MAX_PAGE_CELLS) else []
     for i, cell in enumerate(cells):
         params[f"cell{i}"] = cell
-    return BOX_KEYS.rows(session, (len(cells), limit + 1, filters.shape(), after is not None, postgresql and bool(cells)), params)
+    runs_on = merge_session if cells and merge_session is not None else session
+    return BOX_KEYS.rows(runs_on, (len(cells), limit + 1, filters.shape(), after is not None, postgresql and bool(cells)), params)
 
 
 def queue_statement(filters: ReportFilters):

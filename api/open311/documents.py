@@ -196,27 +196,29 @@ def documents_for(reports: list[Report], lang: str) -> dict[int, dict]:
     }
 
 
-def _render(keys_by_id: dict[int, tuple]) -> dict[int, tuple[bytes, bytes]]:
-    by_lang: dict[str, list[int]] = {}
-    for report_id, (_revision, lang, _base_url) in keys_by_id.items():
-        by_lang.setdefault(lang, []).append(report_id)
-    rendered = {}
-    for lang, ids in by_lang.items():
-        reports = list(db.session.scalars(select(Report).where(Report.id.in_(ids))))
-        for report_id, document in documents_for(reports, lang).items():
-            rendered[report_id] = (orjson.dumps(document), xml_element("request", document).encode("utf-8"))
-    return rendered
+def _renderer(lang: str):
+    def render(revisions_by_id: dict[int, int]) -> dict[int, tuple[bytes, bytes]]:
+        reports = list(db.session.scalars(select(Report).where(Report.id.in_(list(revisions_by_id)))))
+        return {
+            report_id: (orjson.dumps(document), xml_element("request", document).encode("utf-8"))
+            for report_id, document in documents_for(reports, lang).items()
+        }
+
+    return render
 
 
-RENDERINGS = FragmentCache(_render)
+# One cache per (language, base of photo addresses), each keyed by the report's revision
+# (bumped by every change, the timeline's included): what a rendering depends on.
+RENDERINGS: dict[tuple[str, str], FragmentCache] = {}
 
 
 def request_list(fmt: str, keys: list[tuple[int, int]], lang: str) -> Response:
     """The list answer for (id, revision) rows, joined from each request's kept rendering."""
-    # Everything a rendering depends on: the report's revision (bumped by every change, the
-    # timeline's included), the language, and the base of photo addresses.
     base_url = current_app.config["PUBLIC_BASE_URL"]
-    parts = RENDERINGS.parts({report_id: (revision, lang, base_url) for report_id, revision in keys})
+    cache = RENDERINGS.get((lang, base_url))
+    if cache is None:
+        cache = RENDERINGS[(lang, base_url)] = FragmentCache(_renderer(lang))
+    parts = cache.parts(dict(keys))
     chunks = [parts[report_id] for report_id, _ in keys if report_id in parts]
     if fmt == "json":
         body = b"[" + b",".join(chunk[0] for chunk in chunks) + b"]"

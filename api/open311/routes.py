@@ -148,10 +148,11 @@ def _query(args: dict) -> domain.RequestQuery:
     if not statuses <= {"open", "closed"}:
         abort_json(400, "open311_invalid_status", errors={"status": ["open311_invalid_status"]})
     codes = tuple(dict.fromkeys(_split(args.get("service_code"))))
-    known = {c.code for c in _report_categories()}
-    for code in codes:
-        if code not in known:
-            abort_json(400, "unknown_service", errors={"service_code": ["unknown_service"]})
+    if codes:
+        known = {c.code for c in _report_categories()}
+        for code in codes:
+            if code not in known:
+                abort_json(400, "unknown_service", errors={"service_code": ["unknown_service"]})
     start, end = args.get("start_date"), args.get("end_date")
     window = domain.DEFAULT_WINDOW
     if start is None and end is None:

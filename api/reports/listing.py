@@ -56,7 +56,7 @@ CURSOR_KIND = "reports-new"
 
 def _page(city: CityMap, bounds: Bounds | None, filters: ReportFilters, limit: int, cursor: str | None):
     after = decode_cursor(CURSOR_KIND, cursor, [Report.__table__.c.id])[0] if cursor else None
-    rows = domain.box_page_keys(db.session, city, bounds, filters, limit, after)
+    rows = domain.box_page_keys(db.session, city, bounds, filters, limit, after, merge_session=db.generic_plan_session())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

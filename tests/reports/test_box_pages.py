@@ -93,11 +93,24 @@ def test_the_grid_migration_files_reports_into_the_cells_the_code_asks_for(app, 
     assert [r.page_cell for r in rows] == [page_cell(r.lat, r.lon) for r in rows]
 
 
-def test_postgresql_connections_keep_generic_plans(session):
-    """The map's merged walk is re-planned on every run unless generic plans are forced (api.extensions)."""
+def test_only_the_map_merge_runs_on_connections_that_keep_generic_plans(app, session, monkeypatch):
+    """The merged walk would be re-planned on every run; the walk by id needs plans for its values (api.extensions)."""
     import pytest
     from sqlalchemy import text
 
+    from api.extensions import db
+
     if session.get_bind().dialect.name != "postgresql":
+        assert db.generic_plan_session() is None
         pytest.skip("a PostgreSQL setting")
-    assert session.execute(text("SHOW plan_cache_mode")).scalar() == "force_generic_plan"
+    assert session.execute(text("SHOW plan_cache_mode")).scalar() == "auto"
+    generic = db.generic_plan_session()
+    assert generic.execute(text("SHOW plan_cache_mode")).scalar() == "force_generic_plan"
+    used = []
+    original = domain.BOX_KEYS.rows
+    monkeypatch.setattr(domain.BOX_KEYS, "rows", lambda s, shape, params: used.append((s is generic, shape[0])) or original(s, shape, params))
+    _seed(session, [(51.5136, 7.4653)])
+    city = domain.policy_from_config(app.config).city
+    domain.box_page_keys(session, city, Bounds(7.4581, 51.5091, 7.4725, 51.5181), ReportFilters(), 10, None, merge_session=generic)
+    domain.box_page_keys(session, city, None, ReportFilters(), 10, None, merge_session=generic)
+    assert used == [(True, len(page_cells(Bounds(7.4581, 51.5091, 7.4725, 51.5181)))), (False, 0)]
