@@ -225,7 +225,8 @@ class OwnBallot(MethodView):
 # --- results -----------------------------------------------------------------------------------
 
 
-def _result_answer(rnd: BudgetRound, outcome: dict, lang: str) -> dict:
+def result_answer(rnd: BudgetRound, outcome: dict, lang: str) -> dict:
+    """The stored outcome as `GET /rounds/{id}/results` shows it (also the staff console's results page)."""
     from voting import texts
 
     answer = {k: outcome[k] for k in ("rule", "budget", "total_cost", "ballots", "eligible_voters", "selected")}
@@ -248,7 +249,7 @@ def _result_answer(rnd: BudgetRound, outcome: dict, lang: str) -> dict:
 def results(round_id):
     """The stored result: staff once `closed`, everyone once `published` (receipts only then)."""
     rnd, result = budgets.get_result(db.session, current_user(), round_id)
-    return _result_answer(rnd, result.outcome, current_lang())
+    return result_answer(rnd, result.outcome, current_lang())
 
 
 @blp.route("/rounds/<id:round_id>/pabulib")
@@ -264,7 +265,11 @@ def results(round_id):
 )
 def pabulib(round_id):
     """The round's items, anonymous ballots and result as a Pabulib file (same access as results)."""
-    rnd, result = budgets.get_result(db.session, current_user(), round_id)
+    return pabulib_answer(*budgets.get_result(db.session, current_user(), round_id))
+
+
+def pabulib_answer(rnd: BudgetRound, result) -> Response:
+    """The stored Pabulib file as a download (also the staff console's)."""
     return Response(
         result.pabulib,
         mimetype="text/plain",

@@ -106,4 +106,4 @@ def page(*roles: str):
     return decorate
 
 
-from . import auth, blocks, ideas, moderation, news, reports  # noqa: E402,F401 - the pages register themselves
+from . import auth, blocks, budgets, ideas, moderation, news, reports  # noqa: E402,F401 - the pages register themselves
