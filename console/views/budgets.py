@@ -3,14 +3,12 @@ and download the Pabulib file — through the same schemas and operations as the
 `/bodies/{slug}/rounds`, `/rounds/{id}/items`, `/rounds/{id}/transition`, `/rounds/{id}/results`
 and `/rounds/{id}/pabulib` (every one of them needs the staff role there, as here).
 
-Forms are read into the API's own request schemas (as form fields: `api.fields.FormFields`),
-so every limit on a title, an amount or a time is the one the API checks. Times are entered
-on Dortmund's wall clock (`<input type="datetime-local">`, Europe/Berlin) and handed over as
-aware times; the schema turns them into UTC.
+Forms are read into the API's own request schemas (as form text: `api.fields.FormFields`), so
+every limit on a title, an amount or a time is the one the API checks. Times are entered on
+Dortmund's wall clock (`<input type="datetime-local">`) and turned into UTC by the console's
+one mechanism for that (`console.views.forms.read_times`).
 """
 from __future__ import annotations
-
-from datetime import datetime, timezone
 
 import marshmallow as ma
 from flask import current_app, g, redirect, render_template, request, url_for
@@ -20,16 +18,18 @@ from api.budgets.routes import pabulib_answer, result_answer
 from api.budgets.schemas import BudgetItemInSchema, BudgetReviewInSchema, BudgetRoundInSchema, BudgetTransitionInSchema
 from api.errors import flatten_errors
 from api.extensions import db
-from api.fields import EARLIEST, LATEST, FormFields
+from api.fields import FormFields
 from api.presenters import iso
 from api.transactions import writes
 from models import budgets as domain
-from models.budgets import BALLOT_TYPES, BEFORE_VOTING, BERLIN, RULES, TRANSITIONS, BudgetRound
+from models.budgets import BALLOT_TYPES, BEFORE_VOTING, RULES, TRANSITIONS, BudgetRound
 from models.errors import DomainError
 from models.reference import Body
 
 from ..texts import lang, register_texts, t
 from . import blp, page
+from .forms import FormInvalid, read_times
+from .forms import field_errors as domain_field_errors
 
 register_texts({
     "bud_list_title": ("Bürgerbudgets: Runden", "Budget rounds"),
@@ -64,9 +64,6 @@ register_texts({
                           "Time in Dortmund. Leave empty to move the phase on by hand."),
     "bud_proposals_end_at": ("Ende der Vorschlagsphase", "End of the proposal phase"),
     "bud_voting_end_at": ("Ende der Abstimmung", "End of voting"),
-    "bud_time_invalid": ("Kein gültiger Zeitpunkt.", "Not a valid time."),
-    "bud_time_missing_in_dst": ("Diese Uhrzeit gibt es an diesem Tag wegen der Zeitumstellung nicht.",
-                                "This time does not exist on that day (clocks change)."),
     "bud_choose_body": ("Bitte ein Gremium wählen.", "Please choose a body."),
     "bud_fix_fields": ("Bitte diese Angaben prüfen:", "Please check these fields:"),
     "bud_status_draft": ("Entwurf", "Draft"),
@@ -129,70 +126,31 @@ register_texts({
 INPUT_FOR = {"ballot.type": "ballot_type", "ballot.min_items": "min_items", "ballot.max_items": "max_items",
              "ballot.max_cost": "max_cost", "ballot.points": "points"}
 PUBLIC_RESULTS = ("closed", "published")
-YEARS_MESSAGE = "Must lie between the years 2000 and 2999."  # api.fields.UTCDateTime's words
-
-
-class FormInvalid(Exception):
-    """Field messages (by input name) for a form the API's schema or the domain refused."""
-
-    def __init__(self, fields: dict[str, list[str]], message: str | None = None):
-        super().__init__(message)
-        self.fields = fields
-        self.message = message or t("invalid_input")
-
-
-def _field_messages(messages) -> dict[str, list[str]]:
-    # The API's flattening and translation of marshmallow messages, in the console's language.
-    g.lang = lang()
-    return {INPUT_FOR.get(name, name): texts for name, texts in flatten_errors(messages).items()}
-
-
-def _load(schema: ma.Schema, data: dict) -> dict:
-    try:
-        return schema.load(data)
-    except ma.ValidationError as error:
-        raise FormInvalid(_field_messages(error.messages)) from None
-
-
-def _domain_fields(error: DomainError) -> dict[str, list[str]]:
-    return {INPUT_FOR.get(name, name): [t(text, **error.params) for text in texts] for name, texts in (error.errors or {}).items()}
+TIME_FIELDS = ("proposals_end_at", "voting_end_at")
 
 
 def _text(name: str) -> str:
     return (request.form.get(name) or "").strip()
 
 
-def _berlin_time(name: str, problems: dict[str, list[str]]) -> str | None:
-    """A `datetime-local` value on Dortmund's clock as ISO 8601 with its offset (for UTCDateTime)."""
-    raw = _text(name)
-    if not raw:
-        return None
+def _inputs(errors: dict[str, str]) -> dict[str, str]:
+    return {INPUT_FOR.get(name, name): text for name, text in errors.items()}
+
+
+def _load(schema: ma.Schema, data: dict, time_errors: dict[str, list[str]] | None = None) -> dict:
+    """`forms.load` for bodies with numbers and booleans: the values reach the schema as form
+    text (`FormFields`), which the API's WholeNumber and Boolean read as digits and true/false."""
+    errors = dict(time_errors or {})
     try:
-        wall = datetime.fromisoformat(raw)
-    except ValueError:
-        problems[name] = [t("bud_time_invalid")]
-        return None
-    if wall.tzinfo is not None:
-        problems[name] = [t("bud_time_invalid")]
-        return None
-    if not EARLIEST.replace(tzinfo=None) < wall < LATEST.replace(tzinfo=None):
-        # The API's bounds, checked before any conversion could overflow.
-        problems[name] = [t(YEARS_MESSAGE)]
-        return None
-    moment = wall.replace(tzinfo=BERLIN)
-    # A wall time skipped when the clocks go forward would silently become another hour.
-    if moment.astimezone(timezone.utc).astimezone(BERLIN).replace(tzinfo=None) != wall:
-        problems[name] = [t("bud_time_missing_in_dst")]
-        return None
-    return moment.isoformat()
-
-
-def _when(value: datetime | None) -> str:
-    """A stored UTC time on Dortmund's clock, for people."""
-    if value is None:
-        return t("bud_none")
-    local = value.astimezone(BERLIN)
-    return local.strftime("%Y-%m-%d %H:%M") if lang() == "en" else local.strftime("%d.%m.%Y, %H:%M Uhr")
+        payload = schema.load(FormFields({k: v for k, v in data.items() if k not in errors}))
+    except ma.ValidationError as error:
+        # The API's flattening and wording of marshmallow's messages, in the console's language.
+        g.lang = lang()
+        errors.update(flatten_errors(error.messages))
+        payload = None
+    if errors:
+        raise FormInvalid(errors)
+    return payload
 
 
 def _euros(amount: int | None) -> str:
@@ -202,7 +160,7 @@ def _euros(amount: int | None) -> str:
     return f"€{grouped}" if lang() == "en" else f"{grouped.replace(',', '.')} €"
 
 
-HELPERS = {"when": _when, "euros": _euros, "iso": iso}
+HELPERS = {"euros": _euros, "iso": iso}
 
 
 def _bodies() -> list[Body]:
@@ -230,26 +188,15 @@ def budget_rounds():
 
 
 def _round_payload() -> dict:
-    """The create form as the API's `BudgetRoundInSchema` body (text fields, as any form)."""
-    problems: dict[str, list[str]] = {}
-    data = FormFields(title=request.form.get("title", ""), budget=_text("budget"), rule=_text("rule"))
+    """The create form as the API's `BudgetRoundInSchema` body (form text, as any form)."""
+    times, time_errors = read_times(request.form, TIME_FIELDS)
     ballot = FormFields(type=_text("ballot_type"))
     for name in ("min_items", "max_items", "max_cost", "points"):
         if _text(name):
             ballot[name] = _text(name)
-    data["ballot"] = ballot
-    for name in ("proposals_end_at", "voting_end_at"):
-        value = _berlin_time(name, problems)
-        if value is not None:
-            data[name] = value
-    try:
-        payload = _load(BudgetRoundInSchema(), data)
-    except FormInvalid as invalid:
-        invalid.fields = {**invalid.fields, **problems}
-        raise
-    if problems:
-        raise FormInvalid(problems)
-    return payload
+    data = {"title": request.form.get("title", ""), "budget": _text("budget"), "rule": _text("rule"), "ballot": ballot,
+            **{name: value for name, value in times.items() if value is not None}}
+    return _load(BudgetRoundInSchema(), data, time_errors)
 
 
 @blp.post("/budgets")
@@ -261,13 +208,13 @@ def budget_create():
         payload = _round_payload()
         body = bodies.get(request.form.get("body") or "")
         if body is None:
-            raise FormInvalid({"body": [t("bud_choose_body")]})
+            raise FormInvalid({"body": ["bud_choose_body"]})
         rnd = domain.create_round(db.session, g.console_user, body, payload)
     except FormInvalid as invalid:
-        return _rounds_page(invalid.message, invalid.fields, 422)
+        return _rounds_page(t("invalid_input"), _inputs(invalid.fields), 422)
     except DomainError as error:
         db.session.rollback()
-        return _rounds_page(t(error.message_key, **error.params), _domain_fields(error), error.http_status)
+        return _rounds_page(t(error.message_key, **error.params), _inputs(domain_field_errors(error)), error.http_status)
     return redirect(url_for("console.budget_round", round_id=rnd.id))
 
 
@@ -286,8 +233,8 @@ def _refused(round_id: int, error: DomainError | FormInvalid, failed: str | None
     db.session.rollback()
     rnd = domain.get_round(db.session, g.console_user, round_id)
     if isinstance(error, FormInvalid):
-        return _round_page(rnd, 422, error.message, failed, error.fields)
-    return _round_page(rnd, error.http_status, t(error.message_key, **error.params), failed, _domain_fields(error))
+        return _round_page(rnd, 422, t("invalid_input"), failed, _inputs(error.fields))
+    return _round_page(rnd, error.http_status, t(error.message_key, **error.params), failed, _inputs(domain_field_errors(error)))
 
 
 @blp.get("/budgets/rounds/<id:round_id>")
@@ -302,7 +249,7 @@ def budget_round(round_id):
 def budget_transition(round_id):
     domain.get_round(db.session, g.console_user, round_id)  # 404 first, as the API
     try:
-        payload = _load(BudgetTransitionInSchema(), FormFields(to=_text("to")))
+        payload = _load(BudgetTransitionInSchema(), {"to": _text("to")})
         domain.transition(db.session, g.console_user, round_id, payload["to"])
     except (DomainError, FormInvalid) as error:
         return _refused(round_id, error)
@@ -320,8 +267,8 @@ def budget_add_item(round_id):
     try:
         # Phase first, then the body (the API's order: 409 before 422).
         domain.check_may_propose(db.session, g.console_user, rnd)
-        payload = _load(BudgetItemInSchema(), FormFields(
-            title=request.form.get("title", ""), description=request.form.get("description", ""), cost=_text("cost")))
+        payload = _load(BudgetItemInSchema(), {
+            "title": request.form.get("title", ""), "description": request.form.get("description", ""), "cost": _text("cost")})
         domain.add_item(db.session, g.console_user, round_id, payload)
     except (DomainError, FormInvalid) as error:
         return _refused(round_id, error, "item")
@@ -337,7 +284,7 @@ def budget_review(round_id, item_id):
         return _round_page(rnd, 404, t("not_found"))
     try:
         domain.check_may_review(rnd)
-        data = FormFields(feasible=_text("feasible"), reason=request.form.get("reason", ""))
+        data = {"feasible": _text("feasible"), "reason": request.form.get("reason", "")}
         if not data["feasible"]:
             del data["feasible"]  # "Missing data for required field", as the API says
         payload = _load(BudgetReviewInSchema(), data)
