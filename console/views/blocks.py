@@ -119,7 +119,7 @@ def block(user_id):
         payload = load(BlockSchema(), {"reason": form["reason"], **times}, time_errors)
         domain.block_user(db.session, g.console_user, user_id, payload["until"], payload["reason"])
     except FormInvalid as invalid:
-        return _page(_find(str(user_id)), str(user_id), error=t("form_invalid"), status=422, fields=invalid.fields, form=form)
+        return _page(_find(str(user_id)), str(user_id), error=t("forms_invalid"), status=422, fields=invalid.fields, form=form)
     except DomainError as error:
         return _refused(user_id, error, form)
     session["console_notice"] = "blocks_done"

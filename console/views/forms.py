@@ -24,11 +24,10 @@ OUT_OF_RANGE = "Must lie between the years 2000 and 2999."
 NOT_A_TIME = "Not a valid datetime."
 
 register_texts({
-    "form_invalid": ("Bitte die markierten Felder prüfen. Es wurde nichts gespeichert.",
+    "forms_invalid": ("Bitte die markierten Felder prüfen. Es wurde nichts gespeichert.",
                      "Please check the marked fields. Nothing was saved."),
-    "time_does_not_exist": ("Diese Uhrzeit gibt es an dem Tag nicht (Umstellung auf Sommerzeit).",
+    "forms_no_such_time": ("Diese Uhrzeit gibt es an dem Tag nicht (Umstellung auf Sommerzeit).",
                             "This time does not exist on that day (clocks go forward)."),
-    "local_time_hint": ("Ortszeit Dortmund (Europe/Berlin).", "Local time in Dortmund (Europe/Berlin)."),
 })
 
 
@@ -36,7 +35,7 @@ class FormInvalid(Exception):
     """Input a form's schema (or a domain rule on one field) refused: messages by field."""
 
     def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("form_invalid")
+        super().__init__("forms_invalid")
         self.errors = errors
 
     @property
@@ -103,7 +102,7 @@ def local_to_utc(value: str | None) -> str | None:
         local = parsed.replace(tzinfo=BERLIN)
         moment = local.astimezone(timezone.utc)
         if moment.astimezone(BERLIN).replace(tzinfo=None) != parsed:
-            raise ValueError("time_does_not_exist")
+            raise ValueError("forms_no_such_time")
     else:
         moment = parsed.astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")

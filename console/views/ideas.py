@@ -43,7 +43,7 @@ register_texts({
     "idea_answer_status_hint": ("Es stehen nur die Status zur Wahl, die auf den jetzigen folgen dürfen; derselbe Status ändert nur den Text. Wer der Idee folgt, wird benachrichtigt.",
                                 "Only the statuses that may follow the current one are offered; the same status only changes the text. Followers are notified."),
     "idea_answer_saved": ("Die Antwort ist veröffentlicht.", "The answer is published."),
-    "pages_nav": ("Seiten", "Pages"),
+    "ideas_pages": ("Seiten", "Pages"),
     "idea_next_page": ("Nächste Seite", "Next page"),
     "idea_previous_page": ("Vorige Seite", "Previous page"),
     "idea_status_pending": ("Wartet auf Moderation", "Awaiting moderation"),
@@ -56,7 +56,7 @@ register_texts({
     "idea_visibility_visible": ("Sichtbar", "Visible"),
     "idea_visibility_hidden": ("Ausgeblendet", "Hidden"),
     "idea_visibility_removed": ("Entfernt", "Removed"),
-    "deleted_account": ("Gelöschtes Konto", "Deleted account"),
+    "idea_author_deleted": ("Gelöschtes Konto", "Deleted account"),
 })
 
 
@@ -140,7 +140,7 @@ def idea_response(idea_id):
         payload = load(ResponseCreateSchema(), form)
         domain.respond(db.session, g.console_user, found, payload["status"], payload["body"])
     except FormInvalid as invalid:
-        return _detail(found, error=t("form_invalid"), status=422, fields=invalid.fields, form=form)
+        return _detail(found, error=t("forms_invalid"), status=422, fields=invalid.fields, form=form)
     except DomainError as error:
         # The API's words and status (409 for a status that cannot follow); nothing is kept.
         db.session.rollback()

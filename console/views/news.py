@@ -136,7 +136,7 @@ def news_create():
         payload = load(NewsCreateSchema(), body, time_errors)
         item = domain.post_news(db.session, g.console_user, **payload)
     except FormInvalid as invalid:
-        return _form_page(None, typed, error=t("form_invalid"), status=422, fields=invalid.fields)
+        return _form_page(None, typed, error=t("forms_invalid"), status=422, fields=invalid.fields)
     except DomainError as error:
         db.session.rollback()
         return _form_page(None, typed, error=t(error.message_key, **error.params), status=error.http_status,
@@ -163,7 +163,7 @@ def news_update(news_id):
         payload = load(NewsUpdateSchema(), body, time_errors)
         domain.edit_news(db.session, item, payload)
     except FormInvalid as invalid:
-        return _form_page(item, typed, error=t("form_invalid"), status=422, fields=invalid.fields)
+        return _form_page(item, typed, error=t("forms_invalid"), status=422, fields=invalid.fields)
     except DomainError as error:
         db.session.rollback()
         item = domain.get_news(db.session, news_id)
