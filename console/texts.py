@@ -77,7 +77,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "target_report": ("Meldung", "Report"),
     "state_pending": ("Vorabprüfung", "Pre-moderation"),
     "state_flagged": ("Gemeldet", "Flagged"),
-    "state_appealed": ("Einspruch", "Appealed"),
+    "state_appeal": ("Einspruch", "Appeal"),
     "reports_title": ("Meldungen: offene Fälle", "Reports: open cases"),
     "reports_caption": ("Offene Meldungen, am längsten wartende zuerst", "Open reports, longest waiting first"),
     "reports_empty": ("Keine offenen Meldungen.", "No open reports."),

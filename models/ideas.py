@@ -219,6 +219,11 @@ class Comment(Base):
     def snapshot(self) -> dict:
         return {"body": self.body, "idea_id": self.idea_id, "status": self.status, "visibility": self.visibility}
 
+    @property
+    def district(self) -> str | None:
+        """A comment belongs where its idea does (the moderation queue's district filter)."""
+        return self.idea.district
+
     def excerpt(self) -> str:
         return excerpt(self.body)
 

@@ -40,6 +40,7 @@ class QueueEntry(Base):
         UniqueConstraint("target_type", "target_id"),
         Index("ix_moderation_queue_state", "state", "id"),
         Index("ix_moderation_queue_type_state", "target_type", "state", "id"),
+        Index("ix_moderation_queue_district", "district", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +51,9 @@ class QueueEntry(Base):
     flag_count: Mapped[int] = mapped_column(Integer, default=0)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     appeal_id: Mapped[int | None] = mapped_column(ForeignKey("moderation_appeals.id", ondelete="SET NULL"))
+    # The target's Stadtbezirk (a comment's is its idea's; None for city-wide ideas), so that
+    # moderators can take the queue district by district.
+    district: Mapped[str | None] = mapped_column(String(40))
     waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
     # The target's excerpt, kept current by every change of a queued text (`_upsert_entry`,
     # `refresh_excerpt`), so that the queue page reads one table.
@@ -166,6 +170,7 @@ def _upsert_entry(session: Session, target, state: str, reasons: list[str] = (),
             flag_count=flag_delta,
             author_id=target.author_id,
             excerpt=target.excerpt(),
+            district=target.district,
         )
         session.add(entry)
     else:
@@ -482,7 +487,7 @@ def _lift_block(session: Session, user: User, actor_id: int | None, **details) -
 # ---------------------------------------------------------------------------------------
 
 
-def _queue_statement(by_type: bool, by_state: bool, after: bool):
+def _queue_statement(by_type: bool, by_state: bool, after: bool, by_district: bool = False):
     queue, users, appeals = QueueEntry.__table__, User.__table__, Appeal.__table__
     stmt = (
         select(
@@ -508,6 +513,8 @@ def _queue_statement(by_type: bool, by_state: bool, after: bool):
         stmt = stmt.where(queue.c.target_type == bindparam("target_type"))
     if by_state:
         stmt = stmt.where(queue.c.state == bindparam("state"))
+    if by_district:
+        stmt = stmt.where(queue.c.district == bindparam("district"))
     if after:
         stmt = stmt.where(queue.c.id > bindparam("after"))
     return stmt.order_by(queue.c.id).limit(bindparam("limit"))
@@ -516,10 +523,11 @@ def _queue_statement(by_type: bool, by_state: bool, after: bool):
 QUEUE_PAGE = PreparedSelect(_queue_statement)
 
 
-def queue_page(session: Session, target_type: str | None, state: str | None, limit: int, after: int | None) -> list[dict]:
+def queue_page(session: Session, target_type: str | None, state: str | None, limit: int, after: int | None,
+               district: str | None = None) -> list[dict]:
     """Up to limit + 1 waiting items, oldest first, with their excerpts."""
-    params = {"target_type": target_type, "state": state, "after": after, "limit": limit + 1}
-    rows = QUEUE_PAGE.rows(session, (target_type is not None, state is not None, after is not None), params)
+    params = {"target_type": target_type, "state": state, "after": after, "limit": limit + 1, "district": district}
+    rows = QUEUE_PAGE.rows(session, (target_type is not None, state is not None, after is not None, district is not None), params)
     items = []
     for (entry_id, kind, target_id, entry_state, reasons, flags, author_id, author_name, author_deleted_at,
          waiting_since, appeal_id, appeal_text, appeal_at, text) in rows:

@@ -75,7 +75,7 @@ def create_flag(payload):
 def queue(args):
     """Content waiting for a moderator, oldest first: pending, flagged (or hidden automatically), appeals."""
     after = decode_cursor("queue", args["cursor"], [QueueEntry.__table__.c.id])[0] if args["cursor"] else None
-    entries = domain.queue_page(db.session, args.get("type"), args.get("state"), args["limit"], after)
+    entries = domain.queue_page(db.session, args.get("type"), args.get("state"), args["limit"], after, district=args.get("district"))
     next_cursor = None
     if len(entries) > args["limit"]:
         entries = entries[: args["limit"]]

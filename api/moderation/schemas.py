@@ -7,6 +7,7 @@ from api.fields import Id, Text, UTCDateTime
 from api.ideas.schemas import UserRefSchema
 from api.pagination import PageArgs, page_schema
 from models.moderation import ACTIONS, FLAG_REASONS, QUEUE_STATES, REASON_CODES, TARGET_TYPES
+from models.reference import DISTRICTS
 
 
 class FlagCreateSchema(ma.Schema):
@@ -23,6 +24,7 @@ class FlagSchema(ma.Schema):
 class QueueArgs(PageArgs):
     type = Text(validate=validate.OneOf(TARGET_TYPES))
     state = Text(validate=validate.OneOf(QUEUE_STATES))
+    district = Text(validate=validate.OneOf([slug for slug, _ in DISTRICTS]), metadata={"description": "a Stadtbezirk (a comment's is its idea's)"})
 
 
 class AppealRefSchema(ma.Schema):

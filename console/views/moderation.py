@@ -13,13 +13,14 @@ from api.transactions import writes
 from models import moderation as domain
 from models.errors import DomainError
 from models.moderation import REASON_CODES, ModerationDecision, QueueEntry
+from models.reference import DISTRICTS
 
 from ..texts import t
 from . import blp, page
 
 PAGE_SIZE = 25
 TARGET_TYPES = ("idea", "comment", "report")
-STATES = ("pending", "flagged", "appealed")
+STATES = ("pending", "flagged", "appeal")
 ACTIONS = ("approve", "reject", "hide", "restore")
 
 
@@ -41,8 +42,8 @@ def _waited(since: datetime | None) -> str:
     return f"{minutes // (24 * 60)} d"
 
 
-def _queue_items(target_type, state, after):
-    entries = domain.queue_page(db.session, target_type, state, PAGE_SIZE, after)
+def _queue_items(target_type, state, district, after):
+    entries = domain.queue_page(db.session, target_type, state, PAGE_SIZE, after, district=district)
     more = len(entries) > PAGE_SIZE
     entries = entries[:PAGE_SIZE]
     targets = domain.load_targets(db.session, [(e["target_type"], e["target_id"]) for e in entries])
@@ -62,11 +63,14 @@ def _queue_items(target_type, state, after):
 def queue():
     target_type = request.args.get("type") if request.args.get("type") in TARGET_TYPES else None
     state = request.args.get("state") if request.args.get("state") in STATES else None
+    districts = [slug for slug, _ in DISTRICTS]
+    district = request.args.get("district") if request.args.get("district") in districts else None
     cursor = request.args.get("cursor")
     after = decode_cursor("console-queue", cursor, [QueueEntry.__table__.c.id])[0] if cursor else None
-    items, next_cursor = _queue_items(target_type, state, after)
+    items, next_cursor = _queue_items(target_type, state, district, after)
     return render_template("console/queue.html", items=items, next_cursor=next_cursor, target_type=target_type,
-                           state=state, target_types=TARGET_TYPES, states=STATES, reason_codes=REASON_CODES)
+                           state=state, district=district, districts=DISTRICTS, target_types=TARGET_TYPES, states=STATES,
+                           reason_codes=REASON_CODES)
 
 
 @blp.post("/moderation/decisions")
@@ -75,7 +79,7 @@ def queue():
 def decide():
     form = request.form
     action = form.get("action")
-    back = url_for("console.queue", **{k: v for k, v in request.args.items() if k in ("type", "state")})
+    back = url_for("console.queue", **{k: v for k, v in request.args.items() if k in ("type", "state", "district")})
     try:
         target_id = int(form.get("target_id", ""))
         if action not in ACTIONS or form.get("target_type") not in TARGET_TYPES:

@@ -215,3 +215,19 @@ def test_staff_move_a_report_through_its_statuses_and_mark_a_duplicate(client, m
     client.post("/console/logout", data={"csrf_token": token})
     login(client, make_user("moderator"))
     assert client.get("/console/reports").status_code == 403
+
+
+def test_the_queue_filters_by_district_in_the_console_and_the_api(client, make_user, flow):
+    hoerde = flow.submit(make_user(), district="hoerde")
+    eving = flow.submit(make_user(), title="Mehr Licht am Evinger Platz", district="eving")
+    published = flow.published(make_user(), title="Ein Spielplatz in Eving", district="eving")
+    comment = flow.comment(make_user(), published["id"], body="Bitte auch Schaukeln", approve=False)
+    moderator = make_user("moderator")
+    api = client.get("/api/v1/moderation/queue?district=eving", headers=moderator.headers).get_json()["items"]
+    assert {(i["target_type"], i["target_id"]) for i in api} == {("idea", eving["id"]), ("comment", comment["id"])}
+    assert client.get("/api/v1/moderation/queue?district=gotham", headers=moderator.headers).status_code == 422
+    login(client, moderator)
+    page = client.get("/console/moderation?district=hoerde").get_data(as_text=True)
+    assert f"{hoerde['id']} ·" in page and f"{eving['id']} ·" not in page
+    page = client.get("/console/moderation?district=eving&type=comment").get_data(as_text=True)
+    assert f"{comment['id']} ·" in page and f"{eving['id']} ·" not in page
