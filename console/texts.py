@@ -57,6 +57,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "district": ("Stadtbezirk", "District"),
     "waiting": ("Wartet seit", "Waiting since"),
     "when": ("Zeitpunkt", "When"),
+    "snapshot": ("Inhalt damals", "Content then"),
+    "snapshot_show": ("Anzeigen", "Show"),
     "flags": ("Meldungen", "Flags"),
     "reasons": ("Gründe", "Reasons"),
     "author": ("Verfasst von", "Author"),

@@ -231,3 +231,25 @@ def test_the_queue_filters_by_district_in_the_console_and_the_api(client, make_u
     assert f"{hoerde['id']} ·" in page and f"{eving['id']} ·" not in page
     page = client.get("/console/moderation?district=eving&type=comment").get_data(as_text=True)
     assert f"{comment['id']} ·" in page and f"{eving['id']} ·" not in page
+
+
+def test_the_log_shows_each_decision_with_the_content_as_it_was(client, make_user, flow):
+    idea = flow.submit(make_user(), title="Ein Titel, der im Protokoll steht")
+    flow.approve("idea", idea["id"])
+    login(client, make_user("moderator"))
+    page = client.get("/console/moderation/log").get_data(as_text=True)
+    assert "Ein Titel, der im Protokoll steht" in page and "<details>" in page
+
+
+def test_the_report_page_draws_tiles_only_where_a_tile_server_is_set(client, make_user, app, monkeypatch):
+    from tests.reports.helpers import file_report
+
+    report = file_report(client, make_user())
+    login(client, make_user("staff"))
+    page = client.get(f"/console/reports/{report['id']}").get_data(as_text=True)
+    assert "<svg" in page and 'id="map"' not in page and "leaflet.js" not in page
+    monkeypatch.setitem(app.config, "CONSOLE_TILE_URL", "https://tiles.example/{z}/{x}/{y}.png")
+    page = client.get(f"/console/reports/{report['id']}").get_data(as_text=True)
+    assert 'data-tiles="https://tiles.example/{z}/{x}/{y}.png"' in page and "vendor/leaflet/leaflet.js" in page
+    assert client.get("/console/static/vendor/leaflet/leaflet.js").status_code == 200
+    assert client.get("/console/static/console-map.js").status_code == 200
