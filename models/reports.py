@@ -875,23 +875,24 @@ def _filtered(stmt, reports, filters: tuple[bool, ...]):
     return stmt
 
 
-def _box_arm(cell: int | None, filters: tuple[bool, ...], after: bool):
+def _box_arm(cell: int | None, filters: tuple[bool, ...], after: bool, in_box: bool = True):
     reports = Report.__table__
     stmt = select(reports.c.id)
     if cell is not None:
         stmt = stmt.where(reports.c.page_cell == bindparam(f"cell{cell}"))
-    stmt = stmt.where(
-        reports.c.is_public == true(),
-        reports.c.lat.between(bindparam("min_lat"), bindparam("max_lat")),
-        reports.c.lon.between(bindparam("min_lon"), bindparam("max_lon")),
-    )
+    stmt = stmt.where(reports.c.is_public == true())
+    if in_box:
+        stmt = stmt.where(
+            reports.c.lat.between(bindparam("min_lat"), bindparam("max_lat")),
+            reports.c.lon.between(bindparam("min_lon"), bindparam("max_lon")),
+        )
     stmt = _filtered(stmt, reports, filters)
     if after:
         stmt = stmt.where(reports.c.id < bindparam("after"))
     return stmt
 
 
-def _box_statement(cells: int, limit: int, filters: tuple[bool, ...], after: bool, keyed_arms: bool):
+def _box_statement(cells: int, limit: int, filters: tuple[bool, ...], after: bool, keyed_arms: bool, whole_city: bool = False):
     """Newest first in a box: the page-grid cells' newest ids, merged.
 
     One arm per cell walks the (page_cell, is_public, id, lat, lon) index backwards, checking
@@ -906,14 +907,17 @@ def _box_statement(cells: int, limit: int, filters: tuple[bool, ...], after: boo
     INCLUDEs them, and carries its own ORDER BY and LIMIT: without them the planner, which
     takes a cell and a box as independent conditions and expects one row per arm, prefers
     reading every arm whole and sorting (measured: 2.7 ms against 0.12 ms on 1,000,000).
-    `cells == 0` is the large-box shape: one walk over all public reports by id.
+    `cells == 0` is the large-box shape: one walk over all public reports by id; for a box
+    that holds the whole city (`whole_city`) without the box's condition, since every report
+    lies inside the city (so its plan does not depend on the box either).
     """
     reports = Report.__table__
     keys = [reports.c[name] for name in KEY_COLUMNS]
     page = literal_column(str(int(limit)))
     if cells == 0:
         # One walk: the key rows straight from ix_reports_public_new (PostgreSQL: index only).
-        return _box_arm(None, filters, after).with_only_columns(*keys).order_by(reports.c.id.desc()).limit(page)
+        walk = _box_arm(None, filters, after, in_box=not whole_city)
+        return walk.with_only_columns(*keys).order_by(reports.c.id.desc()).limit(page)
     if keyed_arms:
         arms = [
             _box_arm(i, filters, after).with_only_columns(*keys).order_by(reports.c.id.desc()).limit(page).subquery(f"cell{i}")
@@ -936,9 +940,10 @@ def box_page_keys(session: Session, city: CityMap, bounds: Bounds | None, filter
                   merge_session: Session | None = None) -> list[tuple]:
     """Key rows (KEY_COLUMNS) of public reports in a box (None: the whole city), newest first; up to limit + 1.
 
-    `merge_session` runs the merge of per-cell walks where given: on PostgreSQL a session on
-    connections that keep generic plans (api.extensions), since that plan does not depend on
-    the values and takes longer to make than to run. The walk by id stays on `session`.
+    `merge_session` runs the merge of per-cell walks and the whole-city walk where given: on
+    PostgreSQL a session on connections that keep generic plans (api.extensions), since those
+    plans do not depend on the values and take longer to make than to run. The walk by id of
+    a box too large for cells stays on `session`, planned for its values.
     """
     box = city.bounds.clamp(bounds) if bounds is not None else city.bounds
     if box is None:
@@ -950,8 +955,13 @@ def box_page_keys(session: Session, city: CityMap, bounds: Bounds | None, filter
     cells = page_cells(box) if page_cell_count(box) <= (MAX_PAGE_CELLS_POSTGRESQL if postgresql else MAX_PAGE_CELLS) else []
     for i, cell in enumerate(cells):
         params[f"cell{i}"] = cell
-    runs_on = merge_session if cells and merge_session is not None else session
-    return BOX_KEYS.rows(runs_on, (len(cells), limit + 1, filters.shape(), after is not None, postgresql and bool(cells)), params)
+    # Every report lies inside the city: a box around all of it needs no condition at all.
+    whole_city = box == city.bounds
+    # Plans that do not depend on the box's values: the merge of cells, the whole city.
+    generic = bool(cells) or whole_city
+    runs_on = merge_session if generic and merge_session is not None else session
+    shape = (len(cells), limit + 1, filters.shape(), after is not None, postgresql and bool(cells), whole_city and not cells)
+    return BOX_KEYS.rows(runs_on, shape, params)
 
 
 def queue_statement(filters: ReportFilters):

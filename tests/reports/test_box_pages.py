@@ -93,8 +93,8 @@ def test_the_grid_migration_files_reports_into_the_cells_the_code_asks_for(app, 
     assert [r.page_cell for r in rows] == [page_cell(r.lat, r.lon) for r in rows]
 
 
-def test_only_the_map_merge_runs_on_connections_that_keep_generic_plans(app, session, monkeypatch):
-    """The merged walk would be re-planned on every run; the walk by id needs plans for its values (api.extensions)."""
+def test_only_value_independent_map_plans_run_on_connections_that_keep_generic_plans(app, session, monkeypatch):
+    """The merged walk would be re-planned on every run; a large box's walk by id needs plans for its values (api.extensions)."""
     import pytest
     from sqlalchemy import text
 
@@ -111,6 +111,9 @@ def test_only_the_map_merge_runs_on_connections_that_keep_generic_plans(app, ses
     monkeypatch.setattr(domain.BOX_KEYS, "rows", lambda s, shape, params: used.append((s is generic, shape[0])) or original(s, shape, params))
     _seed(session, [(51.5136, 7.4653)])
     city = domain.policy_from_config(app.config).city
-    domain.box_page_keys(session, city, Bounds(7.4581, 51.5091, 7.4725, 51.5181), ReportFilters(), 10, None, merge_session=generic)
-    domain.box_page_keys(session, city, None, ReportFilters(), 10, None, merge_session=generic)
-    assert used == [(True, len(page_cells(Bounds(7.4581, 51.5091, 7.4725, 51.5181)))), (False, 0)]
+    box = Bounds(7.4581, 51.5091, 7.4725, 51.5181)
+    half_the_city = Bounds(city.bounds.min_lon, city.bounds.min_lat, (city.bounds.min_lon + city.bounds.max_lon) / 2, city.bounds.max_lat)
+    pages = [domain.box_page_keys(session, city, b, ReportFilters(), 10, None, merge_session=generic) for b in (box, None, half_the_city)]
+    # The merge and the whole city on generic plans; a large box's walk by id planned for its values.
+    assert used == [(True, len(page_cells(box))), (True, 0), (False, 0)]
+    assert [len(p) for p in pages] == [1, 1, 1]
