@@ -98,6 +98,22 @@ def clean_app(app):
 
 
 @pytest.fixture
+def live_server(clean_app):
+    """The test app served over real HTTP on 127.0.0.1 by werkzeug in a thread (an outside client's
+    view: Open311 clients, the console's browser tests); yields the base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, clean_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
 def client(clean_app):
     return clean_app.test_client()
 

@@ -1,8 +1,7 @@
-"""Fixtures of the Open311 tests: API keys, the specification's schemas, a live server."""
+"""Fixtures of the Open311 tests: API keys, the specification's schemas (the live server is in tests/conftest.py)."""
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -48,18 +47,3 @@ def open311_schemas():
         assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
 
     return validate
-
-
-@pytest.fixture
-def live_server(clean_app):
-    """The test app served over real HTTP on 127.0.0.1 (an outside client's view)."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, clean_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
