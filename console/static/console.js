@@ -12,10 +12,19 @@ document.addEventListener("keydown", function (event) {
     button.click();
   }
 });
-// After htmx swaps a decided item, keep the keyboard where the work is: the next item.
+// After htmx swaps a decided item, keep the keyboard where the work is: the next item (or the
+// result itself after the last one). The swapped-out article is detached by then, so its list
+// item is remembered before the swap. A refusal (4xx, shown inside the item) keeps the focus.
+var decidedItem = null;
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var target = event.detail && event.detail.target;
+  decidedItem = target && target.closest ? target.closest("li") : null;
+});
 document.addEventListener("htmx:afterSwap", function (event) {
-  var done = event.detail && event.detail.target;
-  var li = done && done.closest ? done.closest("li") : null;
-  var next = li && li.nextElementSibling ? li.nextElementSibling.querySelector("[data-queue-item]") : null;
-  if (next) next.focus();
+  var li = decidedItem;
+  decidedItem = null;
+  if (!li || (event.detail && event.detail.failed)) return;
+  var next = li.nextElementSibling ? li.nextElementSibling.querySelector("[data-queue-item]") : null;
+  var here = next || li.querySelector("article");
+  if (here) here.focus();
 });

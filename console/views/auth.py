@@ -1,6 +1,7 @@
 """Login with password and, where set up or required, a TOTP code; enrolment; logout."""
 from __future__ import annotations
 
+from io import BytesIO
 from urllib.parse import urlsplit
 
 import segno
@@ -158,7 +159,10 @@ def enrol_qr():
     user = db.session.get(users.User, user_id)
     # Drawn here, never by an outside service: the secret does not leave the server.
     qr = segno.make(two_factor.provisioning_uri(row, user.email or str(user.id)), error="m")
-    response = Response(qr.svg_inline(scale=5, dark="#000", light="#fff"), mimetype="image/svg+xml")
+    # A file of its own needs the SVG namespace (svg_inline leaves it out: browsers show no image).
+    drawn = BytesIO()
+    qr.save(drawn, kind="svg", scale=5, dark="#000", light="#fff", xmldecl=False, svgns=True, title=None)
+    response = Response(drawn.getvalue(), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "no-store"
     return response
 
