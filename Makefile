@@ -7,7 +7,7 @@ PG_SERVER_URL ?= postgresql://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run serve test test-sqlite test-postgres openapi bench clean
+.PHONY: install run serve test test-sqlite test-postgres screenshots openapi bench bench-console clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test-postgres: install
 		echo "PostgreSQL not reachable at $(PG_SERVER_URL): the PostgreSQL run was SKIPPED (set REQUIRE_POSTGRES=1 to fail instead)"; \
 	fi
 
+## make screenshots: the console's main pages in chromium to docs/console/*.png (the README shows them)
+screenshots: install
+	CONSOLE_SCREENSHOTS=1 $(PY) -m pytest -q -p no:cacheprovider tests/console/test_console_browser.py -m browser
+
 ## make openapi: export the spec from the code to openapi/openapi.json
 openapi: install
 	APP_ENV=development DATABASE_URL=sqlite:// $(FLASK) openapi write --format json openapi/openapi.json
@@ -52,6 +56,10 @@ bench: install
 	$(PY) bench/drain.py --database sqlite
 	$(PY) bench/drain.py --database postgres
 	$(PY) bench/run.py
+
+## make bench-console: every console page's server time at make bench's demo sizes (SQLite, then PostgreSQL); writes bench/CONSOLE.md
+bench-console: install
+	$(PY) bench/console.py --postgres $(PG_SERVER_URL)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
