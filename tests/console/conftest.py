@@ -42,8 +42,12 @@ def de(key: str, **params) -> str:
 
 
 def _chromium_path() -> str | None:
-    path = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-    return path if os.path.isfile(path) and os.access(path, os.X_OK) else shutil.which("chromium")
+    """CHROMIUM_PATH when set (and nothing else then), else Debian's /usr/bin/chromium or one on PATH."""
+    explicit = os.environ.get("CHROMIUM_PATH")
+    for path in [explicit] if explicit else ["/usr/bin/chromium", shutil.which("chromium")]:
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
 
 
 def _no_browser(reason: str):
@@ -60,7 +64,7 @@ def browser():
         _no_browser("the playwright package is not installed (pip install -r requirements.txt)")
     path = _chromium_path()
     if path is None:
-        _no_browser("no chromium at /usr/bin/chromium or CHROMIUM_PATH (apt-get install chromium)")
+        _no_browser(f"no chromium at {os.environ.get('CHROMIUM_PATH') or '/usr/bin/chromium'} (apt-get install chromium, or set CHROMIUM_PATH)")
     manager = sync_playwright().start()
     try:
         # --no-sandbox: CI and these machines run as root, where chromium's sandbox refuses to start.
@@ -191,15 +195,17 @@ def pytest_collection_modifyitems(config, items):  # noqa: ARG001
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
     """Say clearly when the browser tests did not run (`make test` prints this on both databases)."""
     reports = [r for key in ("passed", "failed", "skipped", "error") for r in terminalreporter.stats.get(key, [])
-               if getattr(r, "keywords", {}).get("browser") and getattr(r, "when", "call") in ("setup", "call")]
-    skipped = [r for r in reports if r.skipped]
-    if not reports:
-        return
+               if getattr(r, "keywords", {}).get("browser")]
+    skipped = [r for r in reports if r.when == "setup" and r.skipped]
+    not_started = [r for r in reports if r.when == "setup" and r.failed]
+    ran = {r.nodeid for r in reports if r.when == "call"}
     if skipped:
         reason = skipped[0].longrepr[2] if isinstance(skipped[0].longrepr, tuple) else str(skipped[0].longrepr)
         terminalreporter.write_line(
             f"BROWSER TESTS SKIPPED: {len(skipped)} console browser test(s) did not run ({reason.removeprefix('Skipped: ')}); "
             "set REQUIRE_BROWSER=1 to fail instead", yellow=True, bold=True)
-    else:
-        ran = len({r.nodeid for r in reports})
-        terminalreporter.write_line(f"browser tests: {ran} console browser test(s) ran in chromium ({_chromium_path()})")
+    if not_started and not ran:
+        terminalreporter.write_line(f"BROWSER TESTS FAILED TO START: {len(not_started)} console browser test(s) (see the errors above)",
+                                    red=True, bold=True)
+    if ran:
+        terminalreporter.write_line(f"browser tests: {len(ran)} console browser test(s) ran in chromium ({_chromium_path()})")
