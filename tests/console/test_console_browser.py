@@ -14,6 +14,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from api.extensions import db as database
 from api.extensions import write_intent
 from models.ideas import Idea
 from models.moderation import ModerationDecision
@@ -26,22 +27,28 @@ pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
 
 
-@contextmanager
-def reading(session):
-    """Read what the live server's threads wrote: a fresh snapshot, ended at once.
+@pytest.fixture
+def reading(clean_app):
+    """`with reading() as session:` reads what the live server's threads wrote, in an app context
+    of its own, and ends at once. Take every value needed inside the block.
 
-    Take every value needed inside the block. The test's own session starts its transactions
-    for writing (BEGIN IMMEDIATE on SQLite, api.extensions.write_intent): one left open would
-    hold the write lock the server's next request waits for.
+    Not the `session` fixture: its app context, open around the test client's requests (the
+    flows arrange data through the API), would make them share one session. And the reads
+    start no write transaction (api.extensions.write_intent): on SQLite, one left open would
+    hold the lock the server's next request waits for.
     """
-    token = write_intent.set(False)
-    session.rollback()
-    session.expire_all()
-    try:
-        yield session
-    finally:
-        session.rollback()
-        write_intent.reset(token)
+
+    @contextmanager
+    def look():
+        with clean_app.app_context():
+            token = write_intent.set(False)
+            try:
+                yield database.session
+            finally:
+                database.session.rollback()
+                write_intent.reset(token)
+
+    return look
 
 
 def path(url_path: str):
@@ -110,7 +117,7 @@ def test_the_skip_link_and_the_language_switch(page, make_user):
 
 
 # ---------------------------------------------------------------------------- moderation
-def test_a_moderator_approves_pending_ideas_by_click_and_by_key_and_sees_them_logged(page, make_user, flow, session):
+def test_a_moderator_approves_pending_ideas_by_click_and_by_key_and_sees_them_logged(page, make_user, flow, reading):
     author = make_user()
     first, second, third = (flow.submit(author, title=f"Mehr Bänke am Phoenix-See, Teil {n}") for n in (1, 2, 3))
     moderator = make_user("moderator")
@@ -133,7 +140,7 @@ def test_a_moderator_approves_pending_ideas_by_click_and_by_key_and_sees_them_lo
     expect(queue_item(page, "idea", third["id"])).to_be_focused()
     axe(page, "queue after decisions")
 
-    with reading(session):
+    with reading() as session:
         assert session.get(Idea, first["id"]).status == "published"
         assert session.get(Idea, second["id"]).status == "published"
         assert session.get(Idea, third["id"]).status == "pending"
@@ -158,7 +165,7 @@ def test_a_moderator_approves_pending_ideas_by_click_and_by_key_and_sees_them_lo
     axe(page, "moderation log")
 
 
-def test_a_rejection_needs_a_reason_and_a_decision_made_elsewhere_first_is_refused_in_place(page, make_user, flow, session):
+def test_a_rejection_needs_a_reason_and_a_decision_made_elsewhere_first_is_refused_in_place(page, make_user, flow, reading):
     author = make_user()
     idea = flow.submit(author)
     taken = flow.submit(author, title="Schon entschieden am Phoenix-See")
@@ -169,7 +176,7 @@ def test_a_rejection_needs_a_reason_and_a_decision_made_elsewhere_first_is_refus
     page.keyboard.press("r")
     expect(page.get_by_role("alert")).to_be_visible()
     axe(page, "queue with a refused decision")
-    with reading(session):
+    with reading() as session:
         assert session.get(Idea, idea["id"]).status == "pending"
 
     # Another moderator decides first; this one's click answers 409 in the item.
@@ -177,13 +184,13 @@ def test_a_rejection_needs_a_reason_and_a_decision_made_elsewhere_first_is_refus
     other = queue_item(page, "idea", taken["id"])
     other.get_by_role("button", name=de("action_reject")).click()
     expect(page.get_by_role("alert")).to_have_count(2)
-    with reading(session):
+    with reading() as session:
         assert session.get(Idea, taken["id"]).status == "published"
         assert [d.action for d in session.scalars(select(ModerationDecision))] == ["approve"]
 
 
 # ---------------------------------------------------------------------------- reports
-def test_staff_move_a_report_through_its_statuses_and_mark_a_duplicate(page, make_user, client, session):
+def test_staff_move_a_report_through_its_statuses_and_mark_a_duplicate(page, make_user, client, reading):
     original = file_report(client, make_user())
     second = file_report(client, make_user(), lat=LITTER["lat"] + 0.0001)
     staff = make_user("staff")
@@ -209,7 +216,7 @@ def test_staff_move_a_report_through_its_statuses_and_mark_a_duplicate(page, mak
         expect(page.locator("ol.timeline > li").last).to_contain_text(note)
     expect(page.locator("ol.timeline > li")).to_have_count(3)
     axe(page, "report resolved")
-    with reading(session):
+    with reading() as session:
         assert session.get(Report, original["id"]).status == "resolved"
         assert [u.status for u in session.scalars(select(ReportUpdate).where(ReportUpdate.report_id == original["id"]).order_by(ReportUpdate.id))] == [
             "acknowledged", "in_progress", "resolved"]
@@ -227,7 +234,7 @@ def test_staff_move_a_report_through_its_statuses_and_mark_a_duplicate(page, mak
     expect(page.locator("#report-status")).to_have_text(de("status_duplicate"))
     expect(page.locator(".facts").get_by_role("link", name=str(third["id"]), exact=True)).to_be_visible()
     axe(page, "report marked duplicate")
-    with reading(session):
+    with reading() as session:
         marked = session.get(Report, second["id"])
         assert (marked.status, marked.duplicate_of) == ("duplicate", third["id"])
 
@@ -242,7 +249,7 @@ def test_a_moderator_without_the_staff_role_does_not_get_the_reports(page, make_
 
 
 # ---------------------------------------------------------------------------- forged forms
-def test_a_forged_form_is_refused_and_changes_nothing(page, make_user, client, session):
+def test_a_forged_form_is_refused_and_changes_nothing(page, make_user, client, reading):
     report = file_report(client, make_user())
     login(page, make_user("staff"))
     page.goto(f"/console/reports/{report['id']}")
@@ -256,7 +263,7 @@ def test_a_forged_form_is_refused_and_changes_nothing(page, make_user, client, s
     expect(page.get_by_role("heading", level=1)).to_have_text(de("error_title"))
     expect(page.get_by_role("alert")).to_have_text(de("csrf_failed"))
     axe(page, "400 forged form")
-    with reading(session):
+    with reading() as session:
         assert session.get(Report, report["id"]).status == "open"
         assert session.scalars(select(ReportUpdate)).all() == []
 
@@ -341,7 +348,7 @@ def test_logout_ends_the_session_in_this_browser(page, make_user):
 
 
 # ---------------------------------------------------------------------------- ideas, news, blocks
-def test_staff_answer_an_idea_and_change_the_answer(page, make_user, flow, session):
+def test_staff_answer_an_idea_and_change_the_answer(page, make_user, flow, reading):
     idea = flow.published(make_user())
     login(page, make_user("staff"))
     page.get_by_role("link", name=de("nav_ideas")).click()
@@ -362,14 +369,14 @@ def test_staff_answer_an_idea_and_change_the_answer(page, make_user, flow, sessi
         expect(page.locator("#idea-status")).to_have_text(de(f"idea_status_{status}"))
         expect(page.locator("#official-response + blockquote")).to_have_text(text)
     axe(page, "idea answered")
-    with reading(session):
+    with reading() as session:
         answered = session.get(Idea, idea["id"])
         assert (answered.status, answered.response_status, answered.response_body) == ("accepted", "accepted", answers["accepted"])
     # What may follow "accepted" only: the form offers no way back to "under review".
     expect(page.get_by_label(de("status")).locator('option[value="under_review"]')).to_have_count(0)
 
 
-def test_staff_post_an_event_in_dortmund_time_and_withdraw_it(page, make_user, session):
+def test_staff_post_an_event_in_dortmund_time_and_withdraw_it(page, make_user, reading):
     from datetime import datetime, timezone
 
     from models.news import NewsItem
@@ -392,7 +399,7 @@ def test_staff_post_an_event_in_dortmund_time_and_withdraw_it(page, make_user, s
     expect(page.get_by_role("status")).to_have_text(de("news_saved"))
     expect(page.get_by_role("link", name=de("news_calendar"))).to_be_visible()
     axe(page, "news item")
-    with reading(session):
+    with reading() as session:
         item = session.scalars(select(NewsItem)).one()
         # Typed as Dortmund summer time (UTC+2), kept as UTC.
         assert (item.kind, item.district) == ("event", "hoerde")
@@ -407,11 +414,11 @@ def test_staff_post_an_event_in_dortmund_time_and_withdraw_it(page, make_user, s
     expect(page.get_by_role("status")).to_have_text(de("news_withdrawn_done"))
     expect(page.locator("tbody tr").first).to_contain_text(de("news_withdrawn"))
     axe(page, "news with a withdrawn item")
-    with reading(session):
+    with reading() as session:
         assert session.get(NewsItem, item_id).withdrawn_at is not None
 
 
-def test_a_moderator_blocks_an_account_and_lifts_the_block(page, make_user, session):
+def test_a_moderator_blocks_an_account_and_lifts_the_block(page, make_user, reading):
     from models.users import User
 
     resident = make_user(name="Rudi Rüpel")
@@ -430,18 +437,18 @@ def test_a_moderator_blocks_an_account_and_lifts_the_block(page, make_user, sess
     expect(page.locator("#block-state")).to_have_text(de("blocks_blocked_indefinitely"))
     expect(page.get_by_role("table")).to_contain_text("Rudi Rüpel")
     axe(page, "blocks, an account blocked")
-    with reading(session):
+    with reading() as session:
         assert session.get(User, resident.id).is_blocked()
 
     page.locator("section").get_by_role("button", name=de("blocks_unblock")).click()
     expect(page.get_by_role("status")).to_have_text(de("blocks_lifted"))
     expect(page.get_by_text(de("blocks_none"))).to_be_visible()
-    with reading(session):
+    with reading() as session:
         assert not session.get(User, resident.id).is_blocked()
 
 
 # ---------------------------------------------------------------------------- budget rounds
-def test_staff_run_a_budget_round_from_creation_to_published_results(page, make_user, client, session):
+def test_staff_run_a_budget_round_from_creation_to_published_results(page, make_user, client, reading):
     from models.budgets import BudgetRound
     from tests.budgets.conftest import Budgets
 
@@ -516,7 +523,7 @@ def test_staff_run_a_budget_round_from_creation_to_published_results(page, make_
     with page.expect_download() as download:
         page.get_by_role("link", name=de("bud_pabulib")).click()
     assert download.value.suggested_filename == f"jugendparlament-{round_id}.pb"
-    with reading(session):
+    with reading() as session:
         assert session.get(BudgetRound, round_id).status == "published"
 
 
@@ -526,15 +533,16 @@ class Account:
         self.email, self.password = email, password
 
 
-def test_the_main_pages_with_demo_data(page, session):
+def test_the_main_pages_with_demo_data(page, clean_app, reading):
     """Every main page filled as `make run` fills it: axe on each; the README's screenshots."""
     from api.demo import DEMO_ACCOUNTS, seed
     from models.reports import ReportPhoto
 
-    seed(session, ideas=40, pending=8, reports=150, echo=lambda *_: None)
     accounts = {role: Account(email, password) for email, password, role in DEMO_ACCOUNTS}
-    _post_demo_news(session, accounts["staff"].email)
-    with reading(session):
+    with clean_app.app_context():
+        seed(database.session, ideas=40, pending=8, reports=150, echo=lambda *_: None)
+        _post_demo_news(database.session, accounts["staff"].email)
+    with reading() as session:
         answered = session.scalar(select(Idea.id).where(Idea.response_status.is_not(None)).order_by(Idea.id).limit(1))
         with_photo = session.scalar(
             select(Report.id).join(ReportPhoto, ReportPhoto.report_id == Report.id)
