@@ -69,6 +69,8 @@ class Idea(Revisioned, ShowsModeration, Base):
     __table_args__ = (
         Index("ix_ideas_public_new", "is_public", "id"),
         Index("ix_ideas_public_top", "is_public", "support_count", "id"),
+        # The console's list of ideas by status, longest waiting first (console/views/ideas.py).
+        Index("ix_ideas_public_status", "is_public", "status", "id"),
         Index("ix_ideas_district_public", "district", "is_public", "id"),
         Index("ix_ideas_author", "author_id", "is_public", "id"),
         # Ids are never reused, so nothing cached under an id can describe another idea.

@@ -4,7 +4,7 @@ with its official answer — answered through the same schema and operation as
 from __future__ import annotations
 
 from flask import g, redirect, render_template, request, session, url_for
-from sqlalchemy import case, select
+from sqlalchemy import literal, select, union_all
 
 from api.extensions import db
 from api.ideas.schemas import ResponseCreateSchema
@@ -73,6 +73,25 @@ def _page_number() -> int:
     return min(int(raw), MAX_PAGE) if raw.isdigit() and raw.isascii() and int(raw) >= 1 else 1
 
 
+def _ranked_page(statuses: tuple[str, ...], district: str | None, offset: int) -> list[Idea]:
+    """A page of public ideas in the list's status order, longest waiting first within each.
+
+    One walk of ix_ideas_public_status per status, each stopping after offset + a page (a
+    sort of every public idea by a computed rank took 204 ms on the demo's ideas), merged
+    under the page's ORDER BY; then the page's ideas themselves.
+    """
+    arms = []
+    for position, status in enumerate(statuses):
+        arm = select(Idea.id.label("id"), literal(position).label("rank")).where(Idea.is_public.is_(True), Idea.status == status)
+        if district:
+            arm = arm.where(Idea.district == district)
+        arms.append(arm.order_by(Idea.id).limit(offset + PAGE_SIZE + 1).subquery(f"status{position}"))
+    merged = union_all(*(select(arm.c.id, arm.c.rank) for arm in arms)).subquery("ranked")
+    ids = list(db.session.scalars(select(merged.c.id).order_by(merged.c.rank, merged.c.id).offset(offset).limit(PAGE_SIZE + 1)))
+    found = {idea.id: idea for idea in db.session.scalars(select(Idea).where(Idea.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
 @blp.get("/ideas")
 @page("staff")
 def ideas():
@@ -84,17 +103,8 @@ def ideas():
     if status != "awaiting" and status not in LIST_ORDER:
         status = None
     number = _page_number()
-    rank = case({s: i for i, s in enumerate(LIST_ORDER)}, value=Idea.status, else_=len(LIST_ORDER))
-    stmt = select(Idea).where(Idea.is_public.is_(True))
-    if district:
-        stmt = stmt.where(Idea.district == district)
-    if status == "awaiting":
-        stmt = stmt.where(Idea.status.in_(AWAITING))
-    elif status:
-        stmt = stmt.where(Idea.status == status)
-    # Longest waiting first within each status (ids only grow).
-    stmt = stmt.order_by(rank, Idea.id).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-    rows = list(db.session.scalars(stmt))
+    wanted = AWAITING if status == "awaiting" else (status,) if status else LIST_ORDER
+    rows = _ranked_page(wanted, district, (number - 1) * PAGE_SIZE)
     more = len(rows) > PAGE_SIZE
     return render_template(
         "console/ideas.html", ideas=rows[:PAGE_SIZE], districts=districts, district=district, status=status,

@@ -253,3 +253,28 @@ def test_the_report_page_draws_tiles_only_where_a_tile_server_is_set(client, mak
     assert 'data-tiles="https://tiles.example/{z}/{x}/{y}.png"' in page and "vendor/leaflet/leaflet.js" in page
     assert client.get("/console/static/vendor/leaflet/leaflet.js").status_code == 200
     assert client.get("/console/static/console-map.js").status_code == 200
+
+
+def test_the_ideas_list_puts_what_waits_for_an_answer_first_page_by_page(client, make_user, flow, monkeypatch):
+    import console.views.ideas as ideas_page
+
+    first = flow.published(make_user(), title="Erste Idee zum Warten")
+    second = flow.published(make_user(), title="Zweite Idee zum Prüfen")
+    third = flow.published(make_user(), title="Dritte Idee, angenommen")
+    r = client.post(f"/api/v1/ideas/{second['id']}/response", json={"status": "under_review", "body": "Wir prüfen das."}, headers=flow.staff.headers)
+    assert r.status_code == 200, r.get_json()
+    r = client.post(f"/api/v1/ideas/{third['id']}/response", json={"status": "accepted", "body": "Machen wir."}, headers=flow.staff.headers)
+    assert r.status_code == 200, r.get_json()
+    login(client, make_user("staff"))
+    page = client.get("/console/ideas").get_data(as_text=True)
+    order = [page.index(i["title"]) for i in (second, first, third)]
+    assert order == sorted(order)  # under review, then published, then accepted
+    html = client.get("/console/ideas?status=awaiting").get_data(as_text=True)
+    assert first["title"] in html and second["title"] in html and third["title"] not in html
+    monkeypatch.setattr(ideas_page, "PAGE_SIZE", 1)
+    titles = [t for t in (first["title"], second["title"], third["title"])]
+    seen = []
+    for number in (1, 2, 3):
+        html = client.get(f"/console/ideas?page={number}").get_data(as_text=True)
+        seen += [t for t in titles if t in html]
+    assert seen == [second["title"], first["title"], third["title"]]
