@@ -59,7 +59,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "when": ("Zeitpunkt", "When"),
     "snapshot": ("Inhalt damals", "Content then"),
     "snapshot_show": ("Anzeigen", "Show"),
-    "flags": ("Meldungen", "Flags"),
+    "flags": ("Beanstandungen", "Flags"),
     "reasons": ("Gründe", "Reasons"),
     "author": ("Verfasst von", "Author"),
     "excerpt": ("Auszug", "Excerpt"),
