@@ -4,7 +4,7 @@
 (`/usr/bin/chromium`, or `CHROMIUM_PATH`). Without one the browser tests are skipped, and the
 run's summary says so; with `REQUIRE_BROWSER=1` (as `.ci/run` sets) they fail instead.
 
-    browser       one headless chromium for the session
+    browser       one headless chromium per test module (started in about a second)
     page          a fresh context (own cookies, German, 1280×900) on the live server; fails the
                   test when the page broke its own Content-Security-Policy or threw
     console_url   the live server's base URL ("http://127.0.0.1:PORT")
@@ -56,8 +56,11 @@ def _no_browser(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # One chromium per test module, not per session: while Playwright's sync API is started,
+    # its event loop counts as running in the main thread, and every later test's
+    # asyncio.run() (firebase-admin closing its HTTP client, for one) would fail.
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
