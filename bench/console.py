@@ -90,7 +90,11 @@ def sqlite_database(workdir: Path, sizes: dict) -> tuple[str, float | None]:
     path, stamp = workdir / "console.db", workdir / "console.db.json"
     url = f"sqlite:///{path}"
     if path.exists() and stamp.exists() and json.loads(stamp.read_text()) == sizes:
-        log(f"SQLite: reusing {path} ({sizes})")
+        log(f"SQLite: reusing {path} ({sizes}), migrated to this checkout")
+        upgrade = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "db", "upgrade"],
+                                 env=flask_env(url, workdir), cwd=REPO, capture_output=True, text=True, timeout=1800)
+        if upgrade.returncode != 0:
+            raise SystemExit(f"db upgrade of the kept database failed:\n{upgrade.stderr[-2000:]}")
         return url, None
     for leftover in workdir.glob("console.db*"):
         leftover.unlink()
