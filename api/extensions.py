@@ -69,11 +69,21 @@ class Database:
         self.session.configure(bind=self.engine)
         app.extensions["database"] = self
 
-        @event.listens_for(self.engine, "handle_error")
-        def remember_failure(context):  # noqa: ARG001
-            # The thread's kept session is not reused after any database error.
+        engines = [e for e in (self.engine, self.generic_plan_engine) if e is not None]
+
+        def remember_failure(context):
+            # The thread's kept sessions are not reused after any database error.
             if g:
                 g.database_failed = True
+            if context.is_disconnect:
+                # The server went away under both pools: the one that noticed is replaced by
+                # SQLAlchemy, the other is replaced here, so a restart costs one 503, not two.
+                for engine in engines:
+                    if engine is not context.engine:
+                        engine.dispose(close=False)
+
+        for engine in engines:
+            event.listen(engine, "handle_error", remember_failure)
 
         @app.teardown_appcontext
         def remove_session(exc):
@@ -86,7 +96,9 @@ class Database:
                     # No transaction to end: only forget what this request loaded.
                     kept.session.expunge_all()
                 else:
+                    # A lost server takes both kept connections with it: renew them together.
                     kept.close()
+                    self._kept("generic").close()
                 self._forget_generic(exc)
                 return
             self.session.remove()

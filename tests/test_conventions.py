@@ -186,6 +186,27 @@ def test_lost_database_connections_cost_one_503_then_recover(app, client, make_u
     statuses = [client.get("/api/v1/me", headers=user.headers).status_code for _ in range(3)]
     assert statuses[0] in (200, 503) and statuses[1:] == [200, 200]
     assert 500 not in statuses
+    # The map's connections that keep generic plans (api.extensions) were lost as well and
+    # are renewed with the others: the map answers again at once.
+    box = "/api/v1/reports?bbox=7.458075,51.509103,7.472525,51.518097"
+    assert [client.get(box).status_code for _ in range(2)] == [200, 200]
+
+
+def test_a_lost_map_connection_costs_one_503_then_recovers(app, client):
+    from sqlalchemy import text
+
+    from api.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("connection loss is exercised on PostgreSQL")
+    box = "/api/v1/reports?bbox=7.458075,51.509103,7.472525,51.518097"
+    assert client.get(box).status_code == 200
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+        admin.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        )
+    statuses = [client.get(box).status_code for _ in range(3)]
+    assert statuses[0] in (200, 503) and statuses[1:] == [200, 200]
 
 
 def test_reads_keep_one_session_and_drop_it_after_a_database_error(client, monkeypatch):
