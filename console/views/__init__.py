@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, make_response, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
 from api.errors import register_error_renderer
@@ -49,8 +49,6 @@ def forged_form(error):  # noqa: ARG001
 
 def render_error(code: int, message: str, errors: dict | None, headers: dict | None):
     """Every other error under /console/ (api.errors): a page in the console's layout, same status."""
-    from flask import make_response
-
     details = [text for texts in (errors or {}).values() for text in texts]
     response = make_response(render_template("console/error.html", message=" ".join([message, *details])), code)
     for name, value in (headers or {}).items():
@@ -95,7 +93,13 @@ def page(*roles: str):
         def wrapper(*args, **kwargs):
             caller = console_caller()
             if caller is None:
-                return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None))
+                target = url_for("console.login", next=request.full_path if request.method == "GET" else None)
+                if request.headers.get("HX-Request"):
+                    # htmx would follow a redirect and put the login page inside the item: send the page there.
+                    response = make_response("", 200)
+                    response.headers["HX-Redirect"] = url_for("console.login")
+                    return response
+                return redirect(target)
             g.console_user = caller
             if not any(caller.has_role(r) for r in needed):
                 return render_template("console/error.html", message=t("forbidden")), 403

@@ -12,10 +12,10 @@ from api.reports.routes import report_policy
 from api.transactions import writes
 from models import reports as domain
 from models.errors import DomainError
-from models.reference import Department
+from models.reference import Category, Department, District
 from models.reports import STAFF_TRANSITIONS, Report, ReportFilters
 
-from ..texts import t
+from ..texts import lang, t
 from . import blp, page
 from .moderation import _waited
 
@@ -25,6 +25,15 @@ STATUS_ORDER = ("open", "acknowledged", "in_progress", "resolved", "duplicate", 
 
 def _departments() -> list[Department]:
     return list(db.session.scalars(select(Department).order_by(Department.position)))
+
+
+def _names(lang: str) -> dict[str, dict[str, str]]:
+    """Category, district and department names for the page (reports store their codes)."""
+    return {
+        "category": {c.code: c.name(lang) for c in db.session.scalars(select(Category))},
+        "district": {d.slug: d.name for d in db.session.scalars(select(District))},
+        "department": {d.code: d.name_en if lang == "en" else d.name_de for d in _departments()},
+    }
 
 
 @blp.get("/reports")
@@ -37,7 +46,7 @@ def reports():
     filters = ReportFilters(department=chosen)
     rows = db.session.scalars(domain.queue_statement(filters).limit(PAGE_SIZE)).all()
     items = [dict(report=r, waited=_waited(r.waiting_since)) for r in rows]
-    return render_template("console/reports.html", items=items, departments=departments, department=chosen)
+    return render_template("console/reports.html", items=items, departments=departments, department=chosen, names=_names(lang()))
 
 
 def _outline(city, district_slug: str, lat: float, lon: float) -> dict:
@@ -68,7 +77,7 @@ def _detail(report: Report, error: str | None = None, status: int = 200):
     return render_template(
         "console/report.html", report=report, updates=report.updates, photos=photos, allowed=allowed,
         candidates=candidates, outline=_outline(policy.city, report.district, report.lat, report.lon), tiles=tiles,
-        error=error, waited=_waited(report.waiting_since),
+        error=error, waited=_waited(report.waiting_since), names=_names(lang()),
     ), status
 
 
