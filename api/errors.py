@@ -35,8 +35,13 @@ DEFAULT_MESSAGE_KEYS = {
 }
 
 
-def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
-    """webargs/marshmallow nest errors by location and field; clients get flat dotted names."""
+def flatten_errors(messages, prefix: str = "", word=None) -> dict[str, list[str]]:
+    """webargs/marshmallow nest errors by location and field; clients get flat dotted names.
+
+    `word` turns each message into its text (the caller's language by default; the console
+    words them per page, so it keeps them as they are: `word=str`).
+    """
+    word = word or translate
     flat: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
@@ -45,20 +50,20 @@ def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
                 name = prefix or "_schema"
             else:
                 name = f"{prefix}.{key}" if prefix else key
-            for field, texts in flatten_errors(value, name).items():
+            for field, texts in flatten_errors(value, name, word).items():
                 flat.setdefault(field, []).extend(texts)
     elif isinstance(messages, (list, tuple)):
         texts = []
         for item in messages:
             if isinstance(item, (dict, list, tuple)):
-                for field, nested in flatten_errors(item, prefix).items():
+                for field, nested in flatten_errors(item, prefix, word).items():
                     flat.setdefault(field, []).extend(nested)
             else:
-                texts.append(translate(str(item)))
+                texts.append(word(str(item)))
         if texts:
             flat.setdefault(prefix or "_schema", []).extend(texts)
     else:
-        flat.setdefault(prefix or "_schema", []).append(translate(str(messages)))
+        flat.setdefault(prefix or "_schema", []).append(word(str(messages)))
     return flat
 
 

@@ -92,17 +92,11 @@ class Database:
             kept = self._kept()
             if kept.session is not None and self.session() is kept.session:
                 self.session.registry.clear()
-                if exc is None and not g.get("database_failed"):
-                    # No transaction to end: only forget what this request loaded.
-                    kept.session.expunge_all()
-                else:
-                    # A lost server takes both kept connections with it: renew them together.
-                    kept.close()
-                    self._kept("generic").close()
-                self._forget_generic(exc)
-                return
-            self.session.remove()
-            self._forget_generic(exc)
+                self._end_kept("kept", exc)
+            else:
+                self.session.remove()
+            # After a failure (a lost server takes both connections) both are renewed together.
+            self._end_kept("generic", exc)
 
     def _kept(self, name: str = "kept") -> _KeptSession:
         kept = getattr(self._threads, name, None)
@@ -113,32 +107,38 @@ class Database:
             weakref.finalize(threading.current_thread(), kept.close)
         return kept
 
-    def _forget_generic(self, exc) -> None:
-        kept = getattr(self._threads, "generic", None)
-        if kept is not None and kept.session is not None:
-            if exc is None and not g.get("database_failed"):
-                kept.session.expunge_all()
-            else:
-                kept.close()
+    def _kept_session(self, name: str, engine: Engine) -> Session:
+        """The thread's kept session of that name, renewed now and then (KEPT_SESSION_SECONDS)."""
+        kept = self._kept(name)
+        now = time.monotonic()
+        if kept.session is not None and now - kept.since > self.KEPT_SESSION_SECONDS:
+            kept.close()
+        if kept.session is None:
+            kept.session = Session(bind=engine, expire_on_commit=False)
+            kept.since = now
+        return kept.session
+
+    def _end_kept(self, name: str, exc) -> None:
+        kept = getattr(self._threads, name, None)
+        if kept is None or kept.session is None:
+            return
+        if exc is None and not g.get("database_failed"):
+            # No transaction to end: only forget what this request loaded.
+            kept.session.expunge_all()
+        else:
+            kept.close()
 
     def generic_plan_session(self) -> Session | None:
         """PostgreSQL: a session on connections that always use generic plans (None elsewhere).
 
         For read statements whose plan takes longer to make than to run and does not depend
-        on their values (the map's merge of per-cell walks). Statements whose best plan does
-        depend on the values (a box as big as the city: read it all by id) stay on the
+        on their values (the map's merge of per-cell walks, the whole city). Statements whose
+        best plan does depend on the values (a large box: read it all by id) stay on the
         request's own session, where PostgreSQL plans each run for its values.
         """
         if self.generic_plan_engine is None:
             return None
-        kept = self._kept("generic")
-        now = time.monotonic()
-        if kept.session is not None and now - kept.since > self.KEPT_SESSION_SECONDS:
-            kept.close()
-        if kept.session is None:
-            kept.session = Session(bind=self.generic_plan_engine, expire_on_commit=False)
-            kept.since = now
-        return kept.session
+        return self._kept_session("generic", self.generic_plan_engine)
 
     def read_only_request(self) -> bool:
         """Serve this request's queries without a transaction where the database allows it.
@@ -151,15 +151,8 @@ class Database:
         """
         if self.session.registry.has():
             return False
-        kept = self._kept()
-        now = time.monotonic()
-        if kept.session is not None and now - kept.since > self.KEPT_SESSION_SECONDS:
-            kept.close()
-        if kept.session is None:
-            # SQLite: reads emit no BEGIN (write_intent is off), see `make_engine`.
-            kept.session = Session(bind=self.read_engine or self.engine, expire_on_commit=False)
-            kept.since = now
-        self.session.registry.set(kept.session)
+        # SQLite: reads emit no BEGIN (write_intent is off), see `make_engine`.
+        self.session.registry.set(self._kept_session("kept", self.read_engine or self.engine))
         return True
 
 

@@ -48,8 +48,6 @@ def enrolment(session: Session, user_id: int) -> TwoFactor:
         row = TwoFactor(user_id=user_id, secret=pyotp.random_base32())
         session.add(row)
         session.flush()
-    elif not row.is_active:
-        return row
     return row
 
 

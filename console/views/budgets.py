@@ -10,13 +10,11 @@ one mechanism for that (`console.views.forms.read_times`).
 """
 from __future__ import annotations
 
-import marshmallow as ma
 from flask import current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from api.budgets.routes import pabulib_answer, result_answer
 from api.budgets.schemas import BudgetItemInSchema, BudgetReviewInSchema, BudgetRoundInSchema, BudgetTransitionInSchema
-from api.errors import flatten_errors
 from api.extensions import db
 from api.fields import FormFields
 from api.presenters import iso
@@ -28,7 +26,7 @@ from models.reference import Body
 
 from ..texts import lang, register_texts, t
 from . import blp, page
-from .forms import FormInvalid, read_times
+from .forms import FormInvalid, load, read_times
 from .forms import field_errors as domain_field_errors
 
 register_texts({
@@ -137,22 +135,6 @@ def _inputs(errors: dict[str, str]) -> dict[str, str]:
     return {INPUT_FOR.get(name, name): text for name, text in errors.items()}
 
 
-def _load(schema: ma.Schema, data: dict, time_errors: dict[str, list[str]] | None = None) -> dict:
-    """`forms.load` for bodies with numbers and booleans: the values reach the schema as form
-    text (`FormFields`), which the API's WholeNumber and Boolean read as digits and true/false."""
-    errors = dict(time_errors or {})
-    try:
-        payload = schema.load(FormFields({k: v for k, v in data.items() if k not in errors}))
-    except ma.ValidationError as error:
-        # The API's flattening and wording of marshmallow's messages, in the console's language.
-        g.lang = lang()
-        errors.update(flatten_errors(error.messages))
-        payload = None
-    if errors:
-        raise FormInvalid(errors)
-    return payload
-
-
 def _euros(amount: int | None) -> str:
     if amount is None:
         return t("bud_none")
@@ -196,7 +178,7 @@ def _round_payload() -> dict:
             ballot[name] = _text(name)
     data = {"title": request.form.get("title", ""), "budget": _text("budget"), "rule": _text("rule"), "ballot": ballot,
             **{name: value for name, value in times.items() if value is not None}}
-    return _load(BudgetRoundInSchema(), data, time_errors)
+    return load(BudgetRoundInSchema(), data, time_errors)
 
 
 @blp.post("/budgets")
@@ -249,7 +231,7 @@ def budget_round(round_id):
 def budget_transition(round_id):
     domain.get_round(db.session, g.console_user, round_id)  # 404 first, as the API
     try:
-        payload = _load(BudgetTransitionInSchema(), {"to": _text("to")})
+        payload = load(BudgetTransitionInSchema(), {"to": _text("to")})
         domain.transition(db.session, g.console_user, round_id, payload["to"])
     except (DomainError, FormInvalid) as error:
         return _refused(round_id, error)
@@ -267,7 +249,7 @@ def budget_add_item(round_id):
     try:
         # Phase first, then the body (the API's order: 409 before 422).
         domain.check_may_propose(db.session, g.console_user, rnd)
-        payload = _load(BudgetItemInSchema(), {
+        payload = load(BudgetItemInSchema(), {
             "title": request.form.get("title", ""), "description": request.form.get("description", ""), "cost": _text("cost")})
         domain.add_item(db.session, g.console_user, round_id, payload)
     except (DomainError, FormInvalid) as error:
@@ -287,7 +269,7 @@ def budget_review(round_id, item_id):
         data = {"feasible": _text("feasible"), "reason": request.form.get("reason", "")}
         if not data["feasible"]:
             del data["feasible"]  # "Missing data for required field", as the API says
-        payload = _load(BudgetReviewInSchema(), data)
+        payload = load(BudgetReviewInSchema(), data)
         domain.review_item(db.session, g.console_user, round_id, item_id, payload["feasible"], payload["reason"])
     except (DomainError, FormInvalid) as error:
         return _refused(round_id, error, f"review-{item_id}")

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 
-from api.fields import EARLIEST, LATEST
+from api.errors import flatten_errors
+from api.fields import EARLIEST, LATEST, FormFields
 from models.errors import DomainError
 
 from ..texts import lang, register_texts, t
@@ -48,30 +49,15 @@ def load(schema: ma.Schema, data: dict, time_errors: dict[str, list[str]] | None
     """The payload as the API would read it from the same values; FormInvalid otherwise."""
     errors = dict(time_errors or {})
     try:
-        payload = schema.load({k: v for k, v in data.items() if k not in errors})
+        # Form values are text: the API's numbers and booleans read them as digits and true/false.
+        payload = schema.load(FormFields({k: v for k, v in data.items() if k not in errors}))
     except ma.ValidationError as error:
-        errors.update(_flat(error.messages))
+        # By dotted field name, not yet worded: t() words them in the console's language.
+        errors.update(flatten_errors(error.messages, word=str))
         payload = None
     if errors:
         raise FormInvalid(errors)
     return payload
-
-
-def _flat(messages, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's messages by dotted field name, untranslated (t() words them per page)."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = prefix or "_schema" if key == "_schema" else f"{prefix}.{key}" if prefix else str(key)
-            for field, texts in _flat(value, name).items():
-                flat.setdefault(field, []).extend(texts)
-    elif isinstance(messages, (list, tuple)):
-        for item in messages:
-            for field, texts in _flat(item, prefix).items():
-                flat.setdefault(field, []).extend(texts)
-    else:
-        flat.setdefault(prefix or "_schema", []).append(str(messages))
-    return flat
 
 
 def field_errors(error: DomainError) -> dict[str, str]:
